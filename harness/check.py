@@ -1,0 +1,125 @@
+"""``dbharness check``: files -> facts -> linked model -> diagnostics."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.cache import FactCache
+from harness.config import Config
+from harness.diagnostics import Diagnostic, Location
+from harness.discovery import discover, relative
+from harness.link.model import Model, link
+from harness.python.facts import FileFacts
+from harness.python.source import extract_file, module_name
+from harness.python.text import Text
+from harness.rules import FILE_ERROR, INTERNAL_ERROR, all_rules
+from harness.sqlfiles import read_sql_file
+
+
+@dataclass
+class Stats:
+    files: int = 0
+    python_files: int = 0
+    sql_files: int = 0
+    extracted: int = 0
+    cached: int = 0
+    sql_sites: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    diagnostics: tuple[Diagnostic, ...]
+    model: Model
+    stats: Stats
+
+
+def _extract(path: Path, config: Config, cache: FactCache | None, stats: Stats) -> FileFacts:
+    display = relative(path, config.root)
+    module = module_name(path, config.root)
+    if cache is not None:
+        hit = cache.get(path, display, module)
+        if hit is not None:
+            stats.cached += 1
+            return hit
+    try:
+        facts = extract_file(path, display, module)
+    except Exception as err:  # noqa: BLE001 - one file's bug must not stop the run
+        facts = FileFacts(display, module, error=f"internal error: {type(err).__name__}: {err}")
+        return facts
+    stats.extracted += 1
+    if cache is not None:
+        cache.put(path, facts)
+    return facts
+
+
+def gather(config: Config, paths: tuple[str, ...] | None = None
+           ) -> tuple[list[FileFacts], list[tuple[str, Text]], list[Diagnostic], Stats]:
+    stats = Stats()
+    start = time.perf_counter()
+    cache = FactCache(config.root / config.cache_dir) if config.cache else None
+    files: list[FileFacts] = []
+    sql_files: list[tuple[str, Text]] = []
+    problems: list[Diagnostic] = []
+    python_paths: list[Path] = []
+    for path in discover(config, paths):
+        stats.files += 1
+        if path.suffix == ".sql":
+            stats.sql_files += 1
+            display = relative(path, config.root)
+            text = read_sql_file(path)
+            if isinstance(text, str):
+                problems.append(FILE_ERROR.diagnostic(Location(display, 1, 1), text))
+            else:
+                sql_files.append((display, text))
+        else:
+            python_paths.append(path)
+    stats.python_files = len(python_paths)
+    from harness.parallel import extract_many
+
+    files = extract_many(python_paths, config, cache, stats, _extract)
+    for facts in files:
+        if facts.error is not None:
+            rule = INTERNAL_ERROR if facts.error.startswith("internal error") else FILE_ERROR
+            problems.append(rule.diagnostic(
+                Location(facts.path, facts.error_line, facts.error_col), facts.error))
+    if cache is not None:
+        cache.flush()
+    stats.timings["extract"] = time.perf_counter() - start
+    return files, sql_files, problems, stats
+
+
+def run_check(config: Config, paths: tuple[str, ...] | None = None) -> CheckResult:
+    files, sql_files, problems, stats = gather(config, paths)
+    start = time.perf_counter()
+    model = link(files, sql_files, config.dialect)
+    stats.timings["link"] = time.perf_counter() - start
+    stats.sql_sites = len(model.sites)
+    start = time.perf_counter()
+    found: list[Diagnostic] = list(problems)
+    disabled = set(config.disable)
+    for rule in all_rules():
+        if rule.check is None or rule.slug in disabled or rule.code in disabled:
+            continue
+        try:
+            found.extend(rule.check(model))
+        except Exception as err:  # noqa: BLE001 - a rule's bug is reported, not fatal
+            found.append(INTERNAL_ERROR.diagnostic(
+                Location(".", 1, 1), f"rule {rule.slug} failed: {type(err).__name__}: {err}"))
+    if config.external_tables:
+        external = {t.lower() for t in config.external_tables}
+        found = [d for d in found if not (d.table and d.table.lower() in external)]
+    stats.timings["rules"] = time.perf_counter() - start
+    suppress = {f.path: dict(f.suppressions) for f in files if f.suppressions}
+    kept = [d for d in found if not _suppressed(d, suppress)]
+    unique = sorted(set(kept), key=Diagnostic.sort_key)
+    return CheckResult(tuple(unique), model, stats)
+
+
+def _suppressed(d: Diagnostic, suppress: dict[str, dict[int, frozenset[str]]]) -> bool:
+    slugs = suppress.get(d.path, {}).get(d.line)
+    if slugs is None:
+        return False
+    return not slugs or d.rule in slugs or d.code in slugs

@@ -1,0 +1,171 @@
+"""The ``dbharness`` command line. Exit codes: 0 clean, 1 findings, 2 usage/config/internal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import harness
+from harness.baseline import filter_baseline, write_baseline
+from harness.config import Config
+from harness.errors import ToolError
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise SystemExit(f"dbharness: error: {message}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dbharness", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"dbharness {harness.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = sub.add_parser("check", help="statically check records, SQL and schema")
+    _common(check)
+    check.add_argument("paths", nargs="*", help="files or directories (default: config paths)")
+    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument("--baseline", type=Path, help="report only findings not in this file")
+    check.add_argument("--update-baseline", action="store_true",
+                       help="write the current findings to --baseline and exit 0")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    check.add_argument("--jobs", type=int, help="processes for extraction (default: all cores)")
+    check.add_argument("--stats", action="store_true", help="print files, SQL strings, timings")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+
+    contracts = sub.add_parser("contracts", help="show what was bound to what")
+    _common(contracts)
+    contracts.add_argument("paths", nargs="*")
+    contracts.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
+
+    rule = sub.add_parser("rule", help="print a rule's documentation")
+    rule.add_argument("name", nargs="?", help="slug or code; omit to list all rules")
+
+    config = sub.add_parser("config", help="print the resolved configuration")
+    _common(config)
+
+    from harness.migrations.cli import add_commands
+
+    add_commands(sub, _common)
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="a pyproject.toml or dbharness.toml")
+    p.add_argument("--dialect", choices=("sqlite", "postgres", "mysql"))
+    p.add_argument("--exclude", action="append", help="glob to skip (repeatable)")
+
+
+def load_config(args: argparse.Namespace, **extra: object) -> Config:
+    paths = tuple(getattr(args, "paths", None) or ()) or None
+    return Config.from_sources(
+        Path.cwd(), args.config, dialect=args.dialect, exclude=args.exclude, paths=paths,
+        **extra,
+    )
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from harness.check import run_check
+    from harness.report import format_github, format_json, format_sarif, format_text, summary
+
+    config = load_config(args, cache=False if args.no_cache else None, jobs=args.jobs)
+    result = run_check(config)
+    diagnostics = list(result.diagnostics)
+    if args.update_baseline:
+        if args.baseline is None:
+            raise ToolError("--update-baseline needs --baseline FILE")
+        write_baseline(args.baseline, diagnostics)
+        print(f"dbharness: wrote {len(diagnostics)} finding(s) to {args.baseline}")
+        return 0
+    if args.baseline is not None:
+        diagnostics = filter_baseline(args.baseline, diagnostics)
+    if args.format == "json":
+        print(format_json(diagnostics))
+    elif args.format == "sarif":
+        print(format_sarif(diagnostics))
+    elif args.format == "github":
+        if diagnostics:
+            print(format_github(diagnostics))
+    else:
+        text = format_text(diagnostics, config.root, sys.stdout.isatty())
+        if text:
+            print(text)
+        print(summary(diagnostics, result.stats.files))
+    if args.stats:
+        s = result.stats
+        timings = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in s.timings.items())
+        print(f"dbharness stats: {s.files} files ({s.python_files} Python, {s.sql_files} SQL), "
+              f"{s.extracted} extracted, {s.cached} from cache, {s.sql_sites} SQL strings, "
+              f"{len(result.model.bindings)} bindings; {timings}", file=sys.stderr)
+    return 1 if diagnostics and not args.exit_zero else 0
+
+
+def cmd_contracts(args: argparse.Namespace) -> int:
+    from harness.check import gather
+    from harness.contracts_report import contracts_json, contracts_mermaid, contracts_text
+    from harness.link.model import link
+
+    config = load_config(args)
+    files, sql_files, _problems, _stats = gather(config)
+    model = link(files, sql_files, config.dialect)
+    render = {"json": contracts_json, "mermaid": contracts_mermaid}.get(args.format,
+                                                                       contracts_text)
+    print(render(model))
+    return 0
+
+
+def cmd_rule(args: argparse.Namespace) -> int:
+    from harness.report import rule_markdown
+    from harness.rules import all_rules
+
+    if not args.name:
+        for rule in all_rules():
+            print(f"{rule.code}  {rule.slug:<26} {rule.summary}")
+        return 0
+    text = rule_markdown(args.name)
+    if text is None:
+        raise ToolError(f"no rule named '{args.name}' (see `dbharness rule` for the list)")
+    print(text)
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    print(load_config(args).show())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+            return 2
+        return 0 if exc.code in (0, None) else 2
+    handlers = {"check": cmd_check, "contracts": cmd_contracts, "rule": cmd_rule,
+                "config": cmd_config}
+    from harness.migrations.cli import HANDLERS
+
+    handlers.update(HANDLERS)
+    try:
+        return handlers[args.command](args)
+    except ToolError as err:
+        print(f"dbharness: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dbharness: interrupted", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except Exception as err:  # noqa: BLE001 - never a bare traceback for a user
+        print(f"dbharness: internal error: {type(err).__name__}: {err} "
+              "(please report this; run with PYTHONDEVMODE=1 for details)", file=sys.stderr)
+        if "PYTHONDEVMODE" in __import__("os").environ:
+            raise
+        return 2

@@ -1,0 +1,64 @@
+"""Find the files to check: Python and SQL under the configured paths, minus excludes."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from harness.config import DEFAULT_EXCLUDES, Config
+
+SUFFIXES = (".py", ".sql")
+
+
+def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+    parts = rel.split("/")
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern + "/*"):
+            return True
+        if "/" not in pattern and any(fnmatch.fnmatch(p, pattern) for p in parts):
+            return True
+    return False
+
+
+def relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def discover(config: Config, paths: tuple[str, ...] | None = None) -> Iterator[Path]:
+    """Each file once, in a stable order; symlinked directories are not followed."""
+    seen: set[str] = set()
+    patterns = DEFAULT_EXCLUDES + config.exclude
+    for given in paths or config.paths:
+        start = (config.root / given) if not Path(given).is_absolute() else Path(given)
+        if start.is_file() or (start.is_symlink() and not start.is_dir()):
+            key = str(start.resolve()) if start.exists() else str(start)
+            if key not in seen:
+                seen.add(key)
+                yield start
+            continue
+        if not start.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
+            base = Path(dirpath)
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if not _excluded(relative(base / d, config.root), patterns)
+                and not (base / d).is_symlink()
+            )
+            for name in sorted(filenames):
+                if not name.endswith(SUFFIXES):
+                    continue
+                path = base / name
+                rel = relative(path, config.root)
+                if _excluded(rel, patterns):
+                    continue
+                key = str(path.resolve()) if path.exists() else str(path)
+                if key not in seen:
+                    seen.add(key)
+                    yield path

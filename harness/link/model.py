@@ -1,0 +1,368 @@
+"""Link per-file facts into one project model: schema, SQL sites, writers, bindings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from harness.diagnostics import Location
+from harness.link.index import COMMON_METHODS, ProjectIndex, Target
+from harness.link.writers import NAMED, Read, Writer, sql_text, writers_of_execute
+from harness.python.facts import (
+    Arg,
+    CallArg,
+    CallFact,
+    Callee,
+    ExecuteFact,
+    FileFacts,
+    ParamArg,
+    RecordArg,
+    RecordFact,
+    RecordsArg,
+    RefArg,
+    TextArg,
+)
+from harness.python.extract import DDL_HINT
+from harness.python.text import Text
+from harness.sql.ddl import SchemaBuilder, table_name
+from harness.sql.dml import describe
+from harness.sql.parse import parse_sql
+from harness.sql.schema import Schema, fold
+
+MAX_ROUNDS = 12
+
+
+@dataclass(frozen=True)
+class SqlSite:
+    """SQL the project runs or declares, with where it is."""
+
+    module: str
+    path: str
+    text: Text
+    execute: ExecuteFact | None  # None for DDL constants and .sql files
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A record reaches ``writer``, which writes it to ``table``."""
+
+    record: RecordFact
+    writer: Writer
+    table: str
+    call: Location
+    how: str
+
+
+@dataclass(frozen=True)
+class Unbound:
+    location: Location
+    what: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Model:
+    files: tuple[FileFacts, ...]
+    schema: Schema
+    table_locations: dict[str, Location]
+    sites: tuple[SqlSite, ...]
+    writers: tuple[Writer, ...]
+    bindings: tuple[Binding, ...]
+    unbound: tuple[Unbound, ...]
+    dialect: str
+    historical: dict[str, frozenset[str]]  # every column a table ever had, in DDL order
+    schema_complete: bool  # no DDL with a computed table or column name
+
+
+def _map_args(target: Target, call: CallFact) -> dict[str, Arg]:
+    """Which argument each parameter of the callee receives at this call."""
+    fn = target.function
+    params = list(fn.params[1:] if target.bound and fn.params else fn.params)
+    out: dict[str, Arg] = {}
+    for name, arg in zip(params, call.args):
+        if name.startswith("*"):
+            break
+        out[name] = arg
+    plain = {p.lstrip("*") for p in params}
+    for name, arg in call.kwargs:
+        if name in plain:
+            out[name] = arg
+    if fn.kwarg:
+        for arg in call.star_kwargs:
+            if isinstance(arg, RecordArg) and arg.record.var == "**kwargs":
+                keys = tuple(k for k in arg.record.keys if k.name not in plain)
+                if keys:
+                    out[fn.kwarg] = RecordArg(replace(arg.record, keys=keys))
+    return out
+
+
+class _Linker:
+    def __init__(self, files: list[FileFacts], sql_files: list[tuple[str, Text]],
+                 dialect: str) -> None:
+        self.files = files
+        self.sql_files = sql_files
+        self.dialect = dialect
+        self.index = ProjectIndex(files)
+        self.resolved: list[tuple[str, CallFact, Target, dict[str, Arg]]] = []
+        self.unbound: list[Unbound] = []
+
+    def build(self) -> Model:
+        for facts in self.index.files.values():
+            for call in facts.calls:
+                target = self.index.resolve_call(facts.module, call)
+                if target is not None:
+                    self.resolved.append((facts.module, call, target, _map_args(target, call)))
+                else:
+                    self._note_unresolved(facts, call)
+        sites = self._sites()
+        schema, locations, historical, complete = self._schema(sites)
+        writers = self._writers(sites)
+        bindings = self._bindings(writers, sites)
+        all_writers = tuple(w for ws in writers.values() for w in ws)
+        for w in all_writers:
+            if w.table is None and not any(b.writer == w for b in bindings) and not w.via:
+                self.unbound.append(Unbound(
+                    Location(w.path, w.line, w.col), f"writer {w.qualname}({w.param})",
+                    f"its table comes from parameter '{w.table_param}' and no call passes "
+                    "a known table name"))
+        return Model(tuple(self.files), schema, locations, tuple(sites), all_writers,
+                     tuple(bindings), tuple(self.unbound), self.dialect, historical, complete)
+
+    def _note_unresolved(self, facts: FileFacts, call: CallFact) -> None:
+        callee = call.callee
+        if callee.name in COMMON_METHODS or (
+            callee.root == "name" and self.index.is_external(facts.module, callee.chain[0])
+        ):
+            return
+        for arg in call.args:
+            if isinstance(arg, RecordArg):
+                r = arg.record
+                self.unbound.append(Unbound(
+                    Location(r.path, r.line, r.col), f"record {r.label}",
+                    f"passed to {callee.dotted()}(), which could not be resolved to a "
+                    "function in the project"))
+
+    # --- SQL sites ---------------------------------------------------------------------------
+    def _constant(self, module: str, name: str) -> Text | None:
+        mod = self.index.find_module(module)
+        facts = self.index.files.get(mod) if mod else None
+        if facts is None:
+            return None
+        for const_name, text in facts.constants:
+            if const_name == name:
+                return text
+        return None
+
+    def _sites(self) -> list[SqlSite]:
+        sites: list[SqlSite] = []
+        executors: dict[tuple[str, str], list[ExecuteFact]] = {}
+        for facts in self.index.files.values():
+            for execute in facts.executes:
+                if isinstance(execute.sql, RefArg):
+                    text = self._constant(execute.sql.module, execute.sql.name)
+                    if text is not None:
+                        execute = replace(execute, sql=TextArg(text))
+                if isinstance(execute.sql, TextArg):
+                    sites.append(SqlSite(facts.module, facts.path, execute.sql.text, execute))
+                elif isinstance(execute.sql, ParamArg) and execute.function:
+                    executors.setdefault((facts.module, execute.function), []).append(execute)
+            for text in facts.ddl:
+                sites.append(SqlSite(facts.module, facts.path, text, None))
+        sites.extend(self._executor_calls(executors))
+        for path, text in self.sql_files:
+            sites.append(SqlSite("", path, text, None))
+        return sites
+
+    def _executor_calls(self, executors: dict[tuple[str, str], list[ExecuteFact]]
+                        ) -> list[SqlSite]:
+        """``def run(self, sql, params): self.conn.execute(sql, params)``, called with SQL."""
+        out: list[SqlSite] = []
+        for _ in range(3):
+            found: dict[tuple[str, str], list[ExecuteFact]] = {}
+            for module, call, target, args in self.resolved:
+                for execute in executors.get((target.module, target.function.qualname), []):
+                    assert isinstance(execute.sql, ParamArg)
+                    sql = args.get(execute.sql.name)
+                    params = execute.params
+                    if isinstance(params, ParamArg):
+                        params = args.get(params.name)
+                    if isinstance(sql, RefArg):
+                        text = self._constant(sql.module, sql.name)
+                        sql = TextArg(text) if text is not None else None
+                    new = ExecuteFact(execute.method, sql if sql is not None else ParamArg(""),
+                                      params, call.function, call.cls, call.line, call.col)
+                    if isinstance(sql, TextArg):
+                        facts = self.index.files[module]
+                        out.append(SqlSite(module, facts.path, sql.text, new))
+                    elif isinstance(sql, ParamArg) and sql.name and call.function:
+                        found.setdefault((module, call.function), []).append(
+                            replace(new, sql=sql))
+            if not found:
+                break
+            executors = found
+        return out
+
+    # --- schema ---------------------------------------------------------------------------------
+    def _schema(self, sites: list[SqlSite]
+                ) -> tuple[Schema, dict[str, Location], dict[str, frozenset[str]], bool]:
+        builder = SchemaBuilder(self.dialect, strict=False)
+        locations: dict[str, Location] = {}
+        historical: dict[str, frozenset[str]] = {}
+        complete = True
+        ordered = sorted(sites, key=lambda s: (s.path, s.text.line, s.text.col))
+        seen: set[tuple[str, int, int, str]] = set()
+        for site in ordered:
+            key = (site.path, site.text.line, site.text.col, site.text.text)
+            if key in seen:
+                continue
+            seen.add(key)
+            if site.text.holes:
+                complete = complete and not DDL_HINT.search(site.text.text)
+                if site.text.unknown_holes:
+                    continue
+            for statement in parse_sql(site.text.text, self.dialect).statements:
+                builder.apply(statement)
+                name = table_name(getattr(statement.expression, "this", None))
+                table = builder.schema.table(name) if name else None
+                if table is not None:
+                    historical[table.key] = historical.get(table.key, frozenset()) | {
+                        c.key for c in table.columns}
+                if name and type(statement.expression).__name__ == "Create":
+                    ident = statement.expression.this
+                    offset = _ident_offset(ident)
+                    line, col = site.text.locate(statement.start + (offset or 0))
+                    locations.setdefault(fold(name), Location(site.path, line, col))
+        return builder.schema, locations, historical, complete
+
+    # --- writers ---------------------------------------------------------------------------------
+    def _writers(self, sites: list[SqlSite]) -> dict[tuple[str, str, str], list[Writer]]:
+        writers: dict[tuple[str, str, str], list[Writer]] = {}
+        for site in sites:
+            if site.execute is None:
+                continue
+            for w in writers_of_execute(site.module, site.path, site.execute, site.text,
+                                        self.dialect):
+                writers.setdefault((w.module, w.qualname, w.param), []).append(w)
+        for _ in range(MAX_ROUNDS):
+            if not self._propagate(writers):
+                break
+        return writers
+
+    def _propagate(self, writers: dict[tuple[str, str, str], list[Writer]]) -> bool:
+        changed = False
+        for module, call, target, args in self.resolved:
+            if call.function is None:
+                continue
+            for param, arg in args.items():
+                if not isinstance(arg, ParamArg):
+                    continue
+                for w in writers.get((target.module, target.function.qualname, param), []):
+                    lifted = self._lift(w, module, call, arg.name, args)
+                    if lifted is None:
+                        continue
+                    key = (module, call.function, arg.name)
+                    if lifted not in writers.get(key, []) and len(lifted.via) < 10:
+                        writers.setdefault(key, []).append(lifted)
+                        changed = True
+        return changed
+
+    def _lift(self, w: Writer, module: str, call: CallFact, param: str,
+              args: dict[str, Arg]) -> Writer | None:
+        table, table_param = w.table, w.table_param
+        if table is None and table_param is not None:
+            passed = args.get(table_param)
+            if isinstance(passed, TextArg) and not passed.text.holes:
+                table, table_param = passed.text.text, None
+            elif isinstance(passed, ParamArg):
+                table_param = passed.name
+            else:
+                return None
+        assert call.function is not None
+        path = self.index.files[module].path
+        return replace(w, module=module, path=path, qualname=call.function, param=param,
+                       table=table, table_param=table_param, via=(w.qualname, *w.via))
+
+    # --- bindings --------------------------------------------------------------------------------
+    def _bindings(self, writers: dict[tuple[str, str, str], list[Writer]],
+                  sites: list[SqlSite]) -> list[Binding]:
+        out: list[Binding] = []
+        for module, call, target, args in self.resolved:
+            path = self.index.files[module].path
+            here = Location(path, call.line, call.col)
+            for param, arg in args.items():
+                ws = writers.get((target.module, target.function.qualname, param), [])
+                if not ws:
+                    continue
+                records = self._records(module, call, arg)
+                for w in ws:
+                    table = w.table
+                    if table is None and w.table_param is not None:
+                        passed = args.get(w.table_param)
+                        if isinstance(passed, TextArg) and not passed.text.holes:
+                            table = passed.text.text
+                    if table is None:
+                        for r in records:
+                            self.unbound.append(Unbound(
+                                Location(r.path, r.line, r.col), f"record {r.label}",
+                                f"reaches {w.label}, but its table (parameter "
+                                f"'{w.table_param}') is not a known name at {path}:{call.line}"))
+                        continue
+                    for r in records:
+                        out.append(Binding(r, w, table, here, target.how))
+        out.extend(self._direct(sites))
+        return out
+
+    def _records(self, module: str, call: CallFact, arg: Arg) -> list[RecordFact]:
+        if isinstance(arg, RecordArg):
+            return [arg.record]
+        if isinstance(arg, RecordsArg):
+            return list(arg.records)
+        if isinstance(arg, CallArg):
+            fake = CallFact(arg.callee, (), (), (), call.function, call.cls, arg.line, arg.col)
+            target = self.index.resolve_call(module, fake)
+            if target is not None:
+                return [r.record for r in target.function.returns if isinstance(r, RecordArg)]
+        return []
+
+    def _direct(self, sites: list[SqlSite]) -> list[Binding]:
+        """``cur.execute("... VALUES (:a)", {"a": 1})``: the record meets the SQL itself."""
+        out: list[Binding] = []
+        for site in sites:
+            execute = site.execute
+            if execute is None or not isinstance(execute.params, (RecordArg, RecordsArg)):
+                continue
+            records = ([execute.params.record] if isinstance(execute.params, RecordArg)
+                       else list(execute.params.records))
+            text = sql_text(execute) or site.text
+            for statement in parse_sql(text.text, self.dialect).statements:
+                if not statement.placeholders.named:
+                    continue
+                info = describe(statement.expression)
+                if info.kind not in ("insert", "update") or info.table is None or \
+                        text.hole(info.table) is not None:
+                    continue
+                reads = tuple(Read(f.name, f.column, True) for f in info.feeds if f.name)
+                extra = statement.placeholders.names - {r.key for r in reads}
+                reads += tuple(Read(n, "", True) for n in sorted(extra))
+                w = Writer(site.module, site.path, execute.function or "<module>", "<inline>",
+                           info.table, None, NAMED, reads, execute.line, execute.col, info.kind)
+                for r in records:
+                    out.append(Binding(r, w, info.table,
+                                       Location(site.path, execute.line, execute.col), "inline"))
+        return out
+
+
+def _ident_offset(node: object) -> int | None:
+    from harness.sql.resolve import offset_of
+    from sqlglot import exp
+
+    if isinstance(node, exp.Schema):
+        node = node.this
+    return offset_of(node) if isinstance(node, exp.Expr) else None
+
+
+def link(files: list[FileFacts], sql_files: list[tuple[str, Text]], dialect: str) -> Model:
+    return _Linker(files, sql_files, dialect).build()
+
+
+def callee_label(callee: Callee) -> str:
+    return callee.dotted()

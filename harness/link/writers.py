@@ -1,0 +1,147 @@
+"""Writers: functions whose dict parameter reaches an INSERT or UPDATE.
+
+A writer is found from the SQL it runs (an explicit column list fed by ``p['k']``, named
+placeholders fed by ``p`` itself, or a column list built from ``p.keys()``), then carried up
+through every function that only hands the dict on, to any depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqlglot import exp
+
+from harness.python.facts import (
+    ExecuteFact,
+    KeyArg,
+    ParamArg,
+    SeqArg,
+    SpreadArg,
+    TextArg,
+    ValuesArg,
+)
+from harness.python.text import KEYS, PARAM, Text
+from harness.sql.dml import describe
+from harness.sql.parse import parse_sql
+
+COLUMNS = "columns"  # the writer reads chosen keys into an explicit column list
+NAMED = "named"  # the dict is the parameter mapping of named placeholders
+KEYED = "keys"  # every key becomes a column (generic helpers)
+
+
+@dataclass(frozen=True)
+class Read:
+    key: str
+    column: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Function ``qualname`` in ``module`` writes its parameter ``param`` to a table."""
+
+    module: str
+    path: str
+    qualname: str
+    param: str
+    table: str | None  # None: the table is the function's parameter ``table_param``
+    table_param: str | None
+    mode: str
+    reads: tuple[Read, ...]
+    line: int  # where the SQL runs
+    col: int
+    kind: str  # insert / update
+    via: tuple[str, ...] = ()  # pass-through functions, outermost first
+
+    def reads_key(self, key: str) -> Read | None:
+        low = key.lower()
+        for r in self.reads:
+            if r.key.lower() == low:
+                return r
+        return None
+
+    @property
+    def label(self) -> str:
+        return self.qualname + (f" (via {' -> '.join(self.via)})" if self.via else "")
+
+
+def _table_of(text: Text, name: str | None) -> tuple[str | None, str | None, bool]:
+    """(table, table_param, known): a literal table, a parameter hole, or unknown."""
+    if name is None:
+        return None, None, False
+    hole = text.hole(name)
+    if hole is None:
+        return name, None, True
+    if hole.kind == PARAM and hole.param:
+        return None, hole.param, True
+    return None, None, False
+
+
+def writers_of_execute(module: str, path: str, execute: ExecuteFact, text: Text,
+                       dialect: str) -> list[Writer]:
+    """The writers one execute site makes of its function's parameters."""
+    if execute.function is None or execute.params is None:
+        return []
+    parsed = parse_sql(text.text, dialect)
+    out: list[Writer] = []
+    for statement in parsed.statements:
+        if not isinstance(statement.expression, (exp.Insert, exp.Update)):
+            continue
+        info = describe(statement.expression)
+        table, table_param, known = _table_of(text, info.table)
+        if not known:
+            continue
+        line, col = execute.line, execute.col
+        base = Writer(module, path, execute.function, "", table, table_param, COLUMNS, (),
+                      line, col, info.kind)
+        keyed = _keyed_param(text, info.columns, [f.column for f in info.feeds], execute)
+        if keyed is not None:
+            out.append(replace(base, param=keyed, mode=KEYED))
+            continue
+        params = execute.params
+        if isinstance(params, ParamArg) and statement.placeholders.named:
+            column_of = {f.name: f.column for f in info.feeds if f.name}
+            reads = tuple(Read(n, column_of.get(n, ""), True)
+                          for n in sorted(statement.placeholders.names))
+            out.append(replace(base, param=params.name, mode=NAMED, reads=reads))
+        elif isinstance(params, SeqArg):
+            column_at = {f.index: f.column for f in info.feeds if f.index is not None}
+            by_param: dict[str, list[Read]] = {}
+            for index, item in enumerate(params.items):
+                if isinstance(item, KeyArg) and item.key != "*":
+                    by_param.setdefault(item.param, []).append(
+                        Read(item.key, column_at.get(index, ""), item.required))
+            for param, reads in by_param.items():
+                out.append(replace(base, param=param, reads=tuple(reads)))
+    return out
+
+
+def _keyed_param(text: Text, columns: tuple[str, ...] | None, set_columns: list[str],
+                 execute: ExecuteFact) -> str | None:
+    """A column list that is a hole over a dict parameter's keys, fed its values."""
+    names = list(columns or ()) + set_columns
+    for name in names:
+        hole = text.hole(name)
+        if hole is not None and hole.kind == KEYS and hole.param:
+            if _passes_values(execute, hole.param):
+                return hole.param
+    return None
+
+
+def _passes_values(execute: ExecuteFact, param: str) -> bool:
+    params = execute.params
+    if isinstance(params, ValuesArg):
+        return params.param == param
+    if isinstance(params, SeqArg):
+        return any(
+            (isinstance(i, ValuesArg) and i.param == param)
+            or (isinstance(i, SpreadArg) and isinstance(i.inner, ValuesArg)
+                and i.inner.param == param)
+            for i in params.items)
+    if isinstance(params, ParamArg):
+        return params.name == param  # named placeholders built from the same keys
+    return False
+
+
+def sql_text(execute: ExecuteFact) -> Text | None:
+    return execute.sql.text if isinstance(execute.sql, TextArg) else None

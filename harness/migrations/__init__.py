@@ -1,0 +1,1 @@
+"""The migration harness: legacy snapshots, the runner, the verifiers."""

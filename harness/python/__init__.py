@@ -1,0 +1,1 @@
+"""Static extraction of facts from Python sources with the stdlib ``ast`` (never imports them)."""

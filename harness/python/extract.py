@@ -1,0 +1,858 @@
+"""Walk one Python file's AST once and produce its FileFacts.
+
+Function bodies are read in order, the way the code runs: a dict's keys are the ones it has
+where it is handed on, the last assignment to a name is the one a call sees, and anything
+that cannot be known (a parameter of unknown type, ``**unknown``) is recorded as unknown,
+never guessed.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+import string
+from dataclasses import dataclass, field
+
+from harness.python.facts import (
+    Arg,
+    Callee,
+    CallFact,
+    ClassFact,
+    ExecuteFact,
+    FileFacts,
+    FunctionFact,
+    ImportFact,
+    KeyFact,
+    ParamArg,
+    RecordArg,
+    RefArg,
+    TextArg,
+    UnknownArg,
+)
+from harness.python.positions import Run, char_col, compress, literal_map, string_pieces
+from harness.python.text import KEYS, PARAM, PLACEHOLDERS, UNKNOWN, Hole, Text, hole_text, literal
+from harness.python.values import (
+    CallResult,
+    Const,
+    DictValue,
+    KeyRead,
+    KeysOf,
+    LoopKeys,
+    ParamValue,
+    PlaceholderRun,
+    Ref,
+    Seq,
+    Spread,
+    ValuesOf,
+    Value,
+    to_arg,
+)
+
+EXECUTE_METHODS = frozenset({"execute", "executemany", "executescript"})
+DDL_HINT = re.compile(
+    r"\b(create\s+(temp\w*\s+|virtual\s+)?(table|view)|alter\s+table|drop\s+(table|view))\b",
+    re.IGNORECASE,
+)
+SUPPRESS = re.compile(r"#\s*dbharness:\s*ignore(?:\[([A-Za-z0-9_,\- ]+)\])?")
+PERCENT_SPEC = re.compile(r"%(\([^)]*\))?[#0\- +]*(\*|\d+)?(\.(\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
+BUILTIN_TYPES = frozenset({
+    "dict", "Dict", "list", "List", "str", "int", "float", "bool", "bytes", "Any", "Mapping",
+    "MutableMapping", "Sequence", "Iterable", "Optional", "Union", "object", "tuple", "Tuple",
+    "set", "Set", "TypedDict", "Connection", "Cursor",
+})
+CONST_TYPES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
+               type(None): "none"}
+
+
+@dataclass
+class _Scope:
+    function: str | None
+    cls: str | None
+    params: frozenset[str]
+    values: dict[str, Value] = field(default_factory=dict)
+    param_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    branch: int = 0
+    returns: list[Arg] = field(default_factory=list)
+
+
+class Extractor:
+    def __init__(self, path: str, module: str, source: str, tree: ast.Module) -> None:
+        self.path = path
+        self.module = module
+        self.lines = source.splitlines() or [""]
+        self.tree = tree
+        self.counter = itertools.count()
+        self.imports: list[ImportFact] = []
+        self.import_map: dict[str, ImportFact] = {}
+        self.functions: list[FunctionFact] = []
+        self.classes: list[ClassFact] = []
+        self.calls: list[CallFact] = []
+        self.executes: list[ExecuteFact] = []
+        self.instances: list[tuple[str, tuple[str, ...]]] = []
+        self.constants: dict[str, Text] = {}
+        self.class_constants: dict[str, dict[str, Text]] = {}
+        self.ddl: dict[tuple[int, int, str], Text] = {}
+        self._class_attrs: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._module_scope = _Scope(None, None, frozenset())
+
+    # --- entry ------------------------------------------------------------------------------
+    def run(self) -> FileFacts:
+        self._collect_imports(self.tree)
+        self._body(self.tree.body, self._module_scope)
+        for name, value in self._module_scope.values.items():
+            if isinstance(value, CallResult) and value.callee.root == "name":
+                self.instances.append((name, value.callee.chain))
+            if isinstance(value, Text) and not value.holes:
+                self.constants[name] = value
+        for cls, consts in self.class_constants.items():
+            for name, text in consts.items():
+                self.constants[f"{cls}.{name}"] = text
+        self._collect_loose_ddl()
+        classes = []
+        for fact in self.classes:
+            attrs = tuple(sorted(self._class_attrs.get(fact.name, {}).items()))
+            classes.append(ClassFact(fact.name, fact.bases, attrs, fact.line, fact.col))
+        return FileFacts(
+            path=self.path, module=self.module, imports=tuple(self.imports),
+            functions=tuple(self.functions), classes=tuple(classes), calls=tuple(self.calls),
+            executes=tuple(self.executes), instances=tuple(self.instances),
+            constants=tuple(sorted(self.constants.items())), ddl=tuple(self.ddl.values()),
+            suppressions=suppressions(self.lines),
+        )
+
+    def _pos(self, node: ast.AST) -> tuple[int, int]:
+        lineno = getattr(node, "lineno", 1)
+        line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
+        return lineno, char_col(line, getattr(node, "col_offset", 0)) + 1
+
+    # --- imports ------------------------------------------------------------------------------
+    def _collect_imports(self, tree: ast.Module) -> None:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    local = alias.asname or alias.name.split(".")[0]
+                    target = alias.name if alias.asname else alias.name.split(".")[0]
+                    self._import(ImportFact(local, target, None))
+            elif isinstance(node, ast.ImportFrom):
+                base = self._absolute(node.module, node.level)
+                for alias in node.names:
+                    if alias.name != "*":
+                        self._import(ImportFact(alias.asname or alias.name, base, alias.name))
+
+    def _import(self, fact: ImportFact) -> None:
+        self.imports.append(fact)
+        self.import_map.setdefault(fact.local, fact)
+
+    def _absolute(self, module: str | None, level: int) -> str:
+        if level == 0:
+            return module or ""
+        parts = self.module.split(".")
+        is_package = self.path.endswith("__init__.py")
+        keep = len(parts) - level + (1 if is_package else 0)
+        base = parts[: max(keep, 0)]
+        return ".".join([*base, module] if module else base)
+
+    # --- statements ---------------------------------------------------------------------------
+    def _body(self, body: list[ast.stmt], scope: _Scope) -> None:
+        for stmt in body:
+            self._stmt(stmt, scope)
+
+    def _branch(self, body: list[ast.stmt], scope: _Scope) -> None:
+        scope.branch += 1
+        self._body(body, scope)
+        scope.branch -= 1
+
+    def _stmt(self, stmt: ast.stmt, scope: _Scope) -> None:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._function(stmt, scope)
+        elif isinstance(stmt, ast.ClassDef):
+            self._class(stmt, scope)
+        elif isinstance(stmt, ast.Assign):
+            value = self.ev(stmt.value, scope)
+            for target in stmt.targets:
+                self._assign(target, value, stmt.value, scope)
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            self._assign(stmt.target, self.ev(stmt.value, scope), stmt.value, scope)
+        elif isinstance(stmt, ast.AugAssign):
+            self._augassign(stmt, scope)
+        elif isinstance(stmt, ast.Expr):
+            self.ev(stmt.value, scope)
+        elif isinstance(stmt, ast.Return):
+            if stmt.value is not None:
+                scope.returns.append(to_arg(self.ev(stmt.value, scope)))
+        elif isinstance(stmt, ast.Delete):
+            for target in stmt.targets:
+                self._delete_key(target, scope)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self._for(stmt, scope)
+        elif isinstance(stmt, (ast.If, ast.While)):
+            self.ev(stmt.test, scope)
+            self._branch(stmt.body, scope)
+            self._branch(stmt.orelse, scope)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                value = self.ev(item.context_expr, scope)
+                if isinstance(item.optional_vars, ast.Name):
+                    scope.values[item.optional_vars.id] = value
+            self._body(stmt.body, scope)
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            self._branch(stmt.body, scope)  # type: ignore[attr-defined]
+            for handler in stmt.handlers:  # type: ignore[attr-defined]
+                self._branch(handler.body, scope)
+            self._branch(stmt.orelse, scope)  # type: ignore[attr-defined]
+            self._body(stmt.finalbody, scope)  # type: ignore[attr-defined]
+        elif isinstance(stmt, ast.Match):
+            self.ev(stmt.subject, scope)
+            for case in stmt.cases:
+                self._branch(case.body, scope)
+        else:
+            for node in ast.iter_child_nodes(stmt):
+                if isinstance(node, ast.expr):
+                    self.ev(node, scope)
+
+    def _for(self, stmt: ast.For | ast.AsyncFor, scope: _Scope) -> None:
+        iterable = self.ev(stmt.iter, scope)
+        if isinstance(stmt.target, ast.Name):
+            if isinstance(iterable, Seq) and iterable.items and all(
+                isinstance(i, Text) and not i.holes for i in iterable.items
+            ):
+                scope.values[stmt.target.id] = LoopKeys(
+                    tuple(i.text for i in iterable.items if isinstance(i, Text)))
+            elif isinstance(iterable, Seq) and iterable.items and all(
+                isinstance(i, DictValue) for i in iterable.items
+            ):
+                scope.values[stmt.target.id] = iterable.items[0]
+            else:
+                scope.values.pop(stmt.target.id, None)
+        self._branch(stmt.body, scope)
+        self._branch(stmt.orelse, scope)
+
+    def _assign(self, target: ast.expr, value: Value, node: ast.expr, scope: _Scope) -> None:
+        if isinstance(target, ast.Name):
+            if isinstance(value, DictValue) and value.var is None:
+                value.var = target.id
+            if isinstance(value, Text):
+                self._maybe_ddl(value)
+            if isinstance(value, Seq):
+                for item in value.items:
+                    if isinstance(item, Text):
+                        self._maybe_ddl(item)
+            scope.values[target.id] = value
+        elif isinstance(target, ast.Subscript):
+            container = self.ev(target.value, scope)
+            if isinstance(container, DictValue):
+                for key in self._keys_of(target.slice, scope):
+                    line, col = self._pos(target.slice)
+                    container.add(KeyFact(key, line, col, scope.branch == 0, _type_of(value)))
+                if not self._keys_of(target.slice, scope):
+                    container.closed = False
+        elif isinstance(target, ast.Attribute):
+            chain = _chain(target)
+            if chain and chain[0] == "self" and len(chain) == 2 and scope.cls:
+                if isinstance(value, CallResult) and value.callee.root == "name":
+                    self._class_attrs.setdefault(scope.cls, {})[chain[1]] = value.callee.chain
+                scope.values["self." + chain[1]] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            items = value.items if isinstance(value, Seq) else ()
+            for i, elt in enumerate(target.elts):
+                self._assign(elt, items[i] if i < len(items) else None, node, scope)
+
+    def _augassign(self, stmt: ast.AugAssign, scope: _Scope) -> None:
+        if not isinstance(stmt.target, ast.Name):
+            self.ev(stmt.value, scope)
+            return
+        right = self.ev(stmt.value, scope)
+        left = scope.values.get(stmt.target.id)
+        if isinstance(stmt.op, ast.Add) and isinstance(left, Text):
+            scope.values[stmt.target.id] = left + self._as_text(right, stmt.value)
+        elif isinstance(stmt.op, ast.BitOr) and isinstance(left, DictValue):
+            self._update(left, [right], [], scope)
+        else:
+            scope.values.pop(stmt.target.id, None)
+
+    def _delete_key(self, target: ast.expr, scope: _Scope) -> None:
+        if isinstance(target, ast.Subscript):
+            container = self.ev(target.value, scope)
+            if isinstance(container, DictValue):
+                for key in self._keys_of(target.slice, scope):
+                    if scope.branch == 0:
+                        container.keys.pop(key, None)
+
+    def _keys_of(self, node: ast.expr, scope: _Scope) -> list[str]:
+        value = self.ev(node, scope)
+        if isinstance(value, Text) and not value.holes:
+            return [value.text]
+        if isinstance(value, LoopKeys):
+            return list(value.keys)
+        return []
+
+    # --- definitions --------------------------------------------------------------------------
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, outer: _Scope) -> None:
+        if outer.function is None:
+            qualname = f"{outer.cls}.{node.name}" if outer.cls else node.name
+        else:
+            qualname = f"{outer.function}.<locals>.{node.name}"
+        args = node.args
+        params = [a.arg for a in (*args.posonlyargs, *args.args)]
+        if args.vararg:
+            params.append("*" + args.vararg.arg)
+        params.extend(a.arg for a in args.kwonlyargs)
+        kwarg = args.kwarg.arg if args.kwarg else None
+        names = {p.lstrip("*") for p in params} | ({kwarg} if kwarg else set())
+        scope = _Scope(qualname, outer.cls if outer.function is None else None, frozenset(names))
+        for name in names:
+            scope.values[name] = ParamValue(name)
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+            annotation = _chain(a.annotation) if a.annotation is not None else ()
+            if annotation and annotation[-1] not in BUILTIN_TYPES:
+                scope.param_types[a.arg] = annotation
+        for default in (*args.defaults, *[d for d in args.kw_defaults if d is not None]):
+            self.ev(default, outer)
+        for deco in node.decorator_list:
+            self.ev(deco, outer)
+        self._body(node.body, scope)
+        line, col = self._pos(node)
+        self.functions.append(FunctionFact(
+            qualname, node.name, scope.cls, tuple(params), kwarg, line, col, tuple(scope.returns),
+        ))
+
+    def _class(self, node: ast.ClassDef, outer: _Scope) -> None:
+        if outer.function is not None or outer.cls is not None:
+            return  # nested classes: not modelled
+        scope = _Scope(None, node.name, frozenset())
+        consts: dict[str, Text] = {}
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
+                stmt.targets[0], ast.Name
+            ):
+                value = self.ev(stmt.value, scope)
+                if isinstance(value, Text):
+                    consts[stmt.targets[0].id] = value
+                    self._maybe_ddl(value)
+                scope.values[stmt.targets[0].id] = value
+        self.class_constants[node.name] = consts
+        line, col = self._pos(node)
+        bases = tuple(c for c in (_chain(b) for b in node.bases) if c)
+        self.classes.append(ClassFact(node.name, bases, (), line, col))
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._function(stmt, scope)
+
+    # --- expressions --------------------------------------------------------------------------
+    def ev(self, node: ast.expr | None, scope: _Scope) -> Value:
+        """Evaluate ``node`` abstractly; record every call it contains."""
+        if node is None:
+            return None
+        method = getattr(self, "_ev_" + type(node).__name__, None)
+        if method is not None:
+            return method(node, scope)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.ev(child, scope)
+            elif isinstance(child, ast.comprehension):
+                self.ev(child.iter, scope)
+        return None
+
+    def _ev_Constant(self, node: ast.Constant, scope: _Scope) -> Value:
+        if isinstance(node.value, str):
+            return literal(node.value, literal_map(node, self.lines))
+        return Const(CONST_TYPES.get(type(node.value), "other"))
+
+    def _ev_Name(self, node: ast.Name, scope: _Scope) -> Value:
+        if node.id in scope.values:
+            return scope.values[node.id]
+        if node.id in self._module_scope.values:
+            value = self._module_scope.values[node.id]
+            return value if not isinstance(value, DictValue) else value.copy()
+        if scope.cls and node.id in self.class_constants.get(scope.cls, {}):
+            return self.class_constants[scope.cls][node.id]
+        imported = self.import_map.get(node.id)
+        if imported is not None and imported.name is not None:
+            return Ref(imported.module, imported.name)
+        return None
+
+    def _ev_Attribute(self, node: ast.Attribute, scope: _Scope) -> Value:
+        chain = _chain(node)
+        if chain and len(chain) == 2:
+            head, attr = chain
+            if head == "self" and scope.function and "self." + attr in scope.values:
+                return scope.values["self." + attr]
+            owner = scope.cls if head in ("self", "cls") else head
+            if owner and attr in self.class_constants.get(owner, {}):
+                return self.class_constants[owner][attr]
+            imported = self.import_map.get(head)
+            if imported is not None and imported.name is None:
+                return Ref(imported.module, attr)
+        self.ev(node.value, scope)
+        return None
+
+    def _ev_JoinedStr(self, node: ast.JoinedStr, scope: _Scope) -> Value:
+        pieces = string_pieces(node, self.lines)
+        line, col = self._pos(node)
+        holes = [v for v in node.values if isinstance(v, ast.FormattedValue)]
+        if pieces is None or sum(1 for p in pieces if p.text is None) != len(holes):
+            pieces = None
+        out = Text("", (), (), line, col)
+        hole_iter = iter(holes)
+        if pieces is None:
+            for value in node.values:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    out = out + Text(value.value, (), (), line, col)
+                elif isinstance(value, ast.FormattedValue):
+                    out = out + self._hole(self.ev(value.value, scope), line, col)
+            return out
+        for piece in pieces:
+            if piece.text is not None:
+                out = out + Text(piece.text, compress(list(piece.chars)), (), line, col)
+            else:
+                value = next(hole_iter)
+                hline, hcol = piece.chars[0]
+                out = out + self._hole(self.ev(value.value, scope), hline, hcol)
+        return out
+
+    def _hole(self, value: Value, line: int, col: int) -> Text:
+        """Text for an interpolated value: its text when known, else a marked hole."""
+        if isinstance(value, Text):
+            return Text(value.text, tuple(Run(r.start, r.length, line, col) for r in value.runs[:1])
+                        if value.runs else (Run(0, 1, line, col),), value.holes, line, col)
+        n = next(self.counter)
+        if isinstance(value, ParamValue):
+            return hole_text(Hole(f"__dbh{n}__", PARAM, value.name), f"__dbh{n}__", line, col)
+        if isinstance(value, KeysOf):
+            return hole_text(Hole(f"__dbh{n}__", KEYS, value.param), f"__dbh{n}__", line, col)
+        if isinstance(value, PlaceholderRun):
+            return hole_text(Hole(f"__dbh{n}__", PLACEHOLDERS), "?", line, col)
+        return hole_text(Hole(f"__dbh{n}__", UNKNOWN), f"__dbh{n}__", line, col)
+
+    def _as_text(self, value: Value, node: ast.expr) -> Text:
+        if isinstance(value, Text):
+            return value
+        line, col = self._pos(node)
+        return self._hole(value, line, col)
+
+    def _ev_BinOp(self, node: ast.BinOp, scope: _Scope) -> Value:
+        left = self.ev(node.left, scope)
+        right = self.ev(node.right, scope)
+        if isinstance(node.op, ast.Add) and (isinstance(left, Text) or isinstance(right, Text)):
+            return self._as_text(left, node.left) + self._as_text(right, node.right)
+        if isinstance(node.op, ast.Mod) and isinstance(left, Text) and not left.holes:
+            return self._percent(left, right, node)
+        if isinstance(node.op, ast.Mult) and isinstance(left, (Text, Seq)):
+            if isinstance(left, Text) and left.text.strip() == "?":
+                return PlaceholderRun("?")
+            if isinstance(left, Seq) and len(left.items) == 1 and isinstance(left.items[0], Text):
+                return PlaceholderRun(left.items[0].text) if "?" in left.items[0].text or \
+                    "%s" in left.items[0].text else None
+        if isinstance(node.op, ast.BitOr) and isinstance(left, DictValue):
+            merged = left.copy()
+            merged.var = None
+            self._update(merged, [right], [], scope)
+            return merged
+        return None
+
+    def _percent(self, fmt: Text, right: Value, node: ast.BinOp) -> Value:
+        """Python ``%`` formatting (before the SQL driver sees the string)."""
+        args = list(right.items) if isinstance(right, Seq) else [right]
+        out = Text("", (), (), fmt.line, fmt.col)
+        last, i = 0, 0
+        for m in PERCENT_SPEC.finditer(fmt.text):
+            out = out + fmt.slice(last, m.start())
+            line, col = fmt.locate(m.start())
+            if m.group(5) == "%":
+                out = out + Text("%", (Run(0, 1, line, col),), (), line, col)
+            elif m.group(1):
+                out = out + self._hole(None, line, col)
+            else:
+                out = out + self._hole(args[i] if i < len(args) else None, line, col)
+                i += 1
+            last = m.end()
+        return out + fmt.slice(last, len(fmt.text))
+
+    def _ev_Dict(self, node: ast.Dict, scope: _Scope) -> Value:
+        line, col = self._pos(node)
+        record = DictValue(self.path, line, col, function=scope.function)
+        for key, value in zip(node.keys, node.values):
+            evaluated = self.ev(value, scope)
+            if key is None:
+                if isinstance(evaluated, DictValue):
+                    record.merge(evaluated, True)
+                else:
+                    record.closed = False
+                continue
+            k = self.ev(key, scope)
+            if isinstance(k, Text) and not k.holes:
+                kline, kcol = self._pos(key)
+                record.add(KeyFact(k.text, kline, kcol, True, _type_of(evaluated)))
+            else:
+                record.closed = False
+        return record
+
+    def _ev_List(self, node: ast.List | ast.Tuple, scope: _Scope) -> Value:
+        items: list[Value] = []
+        for elt in node.elts:
+            if isinstance(elt, ast.Starred):
+                inner = self.ev(elt.value, scope)
+                if isinstance(inner, Seq):
+                    items.extend(inner.items)
+                else:
+                    items.append(Spread(inner))
+            else:
+                items.append(self.ev(elt, scope))
+        return Seq(tuple(items))
+
+    _ev_Tuple = _ev_List
+
+
+    def _ev_ListComp(self, node: ast.ListComp | ast.GeneratorExp, scope: _Scope) -> Value:
+        iterable = self.ev(node.generators[0].iter, scope) if node.generators else None
+        if isinstance(iterable, ParamValue):
+            iterable = KeysOf(iterable.name)  # iterating a dict yields its keys
+        target = node.generators[0].target if node.generators else None
+        inner = _Scope(scope.function, scope.cls, scope.params, dict(scope.values), scope.branch)
+        if isinstance(iterable, KeysOf) and isinstance(target, ast.Name):
+            inner.values[target.id] = KeysOf(iterable.param)
+        elif isinstance(target, ast.Name):
+            inner.values.pop(target.id, None)
+        elt = self.ev(node.elt, inner)
+        if isinstance(elt, DictValue):
+            return Seq((elt,))
+        if isinstance(iterable, KeysOf):
+            if isinstance(elt, Text):
+                if isinstance(node.elt, ast.Constant):
+                    return PlaceholderRun(elt.text)
+                return _KeysTemplate(iterable.param, elt)
+            if isinstance(elt, KeysOf):
+                return iterable
+            if isinstance(elt, KeyRead) or isinstance(node.elt, ast.Subscript):
+                return ValuesOf(iterable.param)
+        return None
+
+    _ev_GeneratorExp = _ev_ListComp
+
+    def _ev_Subscript(self, node: ast.Subscript, scope: _Scope) -> Value:
+        container = self.ev(node.value, scope)
+        keys = self._keys_of(node.slice, scope)
+        if isinstance(container, ParamValue) and len(keys) == 1:
+            return KeyRead(container.name, keys[0], True)
+        if isinstance(container, KeysOf) and isinstance(node.slice, ast.Name):
+            return KeyRead(container.param, "*", True)
+        self.ev(node.slice, scope)
+        return None
+
+    def _ev_Call(self, node: ast.Call, scope: _Scope) -> Value:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            special = self._method_call(node, func, scope)
+            if special is not _NOT_SPECIAL:
+                return special
+        elif isinstance(func, ast.Name):
+            special = self._builtin_call(node, func.id, scope)
+            if special is not _NOT_SPECIAL:
+                return special
+        args = [self.ev(a.value if isinstance(a, ast.Starred) else a, scope) for a in node.args]
+        kwargs = [(k.arg, self.ev(k.value, scope)) for k in node.keywords]
+        callee = self._callee(func, scope)
+        line, col = self._pos(node)
+        if callee is None:
+            self.ev(func, scope)
+            return None
+        if isinstance(func, ast.Attribute) and func.attr in EXECUTE_METHODS and node.args:
+            self._execute(node, func.attr, args, kwargs, scope, line, col)
+        kw_record = self._kwargs_record(node, kwargs, scope)
+        self.calls.append(CallFact(
+            callee,
+            tuple(to_arg(a) for a in args),
+            tuple((k, to_arg(v)) for k, v in kwargs if k is not None),
+            tuple(to_arg(v) for k, v in kwargs if k is None) + (
+                (RecordArg(kw_record.snapshot()),) if kw_record is not None else ()),
+            scope.function, scope.cls, line, col,
+        ))
+        return CallResult(callee, line, col)
+
+    def _kwargs_record(self, node: ast.Call, kwargs: list[tuple[str | None, Value]],
+                       scope: _Scope) -> DictValue | None:
+        """``insert(table, a=1, b=2)``: the keywords may become a ``**fields`` record."""
+        named = [k for k in node.keywords if k.arg is not None]
+        if not named:
+            return None
+        line, col = self._pos(node)
+        record = DictValue(self.path, line, col, var="**kwargs", function=scope.function)
+        for kw, (_, value) in zip(node.keywords, kwargs):
+            if kw.arg is None:
+                if isinstance(value, DictValue):
+                    record.merge(value, True)
+                else:
+                    record.closed = False
+                continue
+            kline, kcol = self._pos(kw)
+            record.add(KeyFact(kw.arg, kline, kcol, True, _type_of(value)))
+        return record
+
+    def _execute(self, node: ast.Call, method: str, args: list[Value],
+                 kwargs: list[tuple[str | None, Value]], scope: _Scope, line: int,
+                 col: int) -> None:
+        sql_value = args[0]
+        if isinstance(sql_value, Text):
+            sql: Arg = TextArg(sql_value)
+            self._maybe_ddl(sql_value)
+        elif isinstance(sql_value, ParamValue):
+            sql = ParamArg(sql_value.name)
+        elif isinstance(sql_value, Ref):
+            sql = RefArg(sql_value.module, sql_value.name)
+        else:
+            sql = UnknownArg()
+        params: Value = args[1] if len(args) > 1 else dict(
+            (k, v) for k, v in kwargs if k is not None).get("parameters")
+        has_params = len(args) > 1 or any(k == "parameters" for k, _ in kwargs)
+        self.executes.append(ExecuteFact(
+            method, sql, to_arg(params) if has_params else None, scope.function, scope.cls,
+            line, col, scope.branch > 0,
+        ))
+
+    def _callee(self, func: ast.expr, scope: _Scope) -> Callee | None:
+        chain = _chain(func)
+        if not chain:
+            return Callee((func.attr,), "opaque") if isinstance(func, ast.Attribute) else None
+        head = chain[0]
+        if head == "self" and scope.cls:
+            return Callee(chain, "self")
+        if head in scope.param_types:
+            return Callee(chain[1:] or chain, "instance", scope.param_types[head])
+        local = scope.values.get(head) if head in scope.values else None
+        if head in scope.values:
+            if isinstance(local, CallResult) and local.callee.root == "name":
+                return Callee(chain[1:] or chain, "instance", local.callee.chain)
+            if isinstance(local, Ref):
+                return Callee((local.name, *chain[1:]), "name", ()) if local.module == \
+                    self.module else Callee(chain, "name")
+            if scope.function is not None or not isinstance(local, CallResult):
+                return Callee(chain, "opaque")
+        if head in self._module_scope.values:
+            value = self._module_scope.values[head]
+            if isinstance(value, CallResult) and value.callee.root == "name":
+                return Callee(chain, "name")
+            if not isinstance(value, (Ref, type(None))):
+                return Callee(chain, "opaque")
+        return Callee(chain, "name")
+
+    def _method_call(self, node: ast.Call, func: ast.Attribute, scope: _Scope) -> Value:
+        receiver = self.ev(func.value, scope)
+        attr = func.attr
+        if isinstance(receiver, ParamValue):
+            if attr == "get" and node.args:
+                keys = self._keys_of(node.args[0], scope)
+                if len(keys) == 1:
+                    for a in node.args[1:]:
+                        self.ev(a, scope)
+                    return KeyRead(receiver.name, keys[0], False)
+            if attr == "keys" and not node.args:
+                return KeysOf(receiver.name)
+            if attr == "values" and not node.args:
+                return ValuesOf(receiver.name)
+            if attr == "items" and not node.args:
+                return KeysOf(receiver.name)
+        if isinstance(receiver, DictValue):
+            return self._dict_method(receiver, attr, node, scope)
+        if isinstance(receiver, Text) and attr == "join" and len(node.args) == 1:
+            return self._join(receiver, self.ev(node.args[0], scope), node)
+        if isinstance(receiver, Text) and attr == "format":
+            return self._format(receiver, node, scope)
+        if isinstance(receiver, Text) and attr in ("strip", "lstrip", "rstrip", "upper",
+                                                   "lower") and not node.args:
+            return receiver if attr != "upper" and attr != "lower" else None
+        return _NOT_SPECIAL
+
+    def _dict_method(self, record: DictValue, attr: str, node: ast.Call,
+                     scope: _Scope) -> Value:
+        certain = scope.branch == 0
+        if attr == "update":
+            self._update(record, [self.ev(a, scope) for a in node.args],
+                         [(k, self.ev(k.value, scope)) for k in node.keywords], scope)
+            return None
+        if attr == "setdefault" and node.args:
+            value = self.ev(node.args[1], scope) if len(node.args) > 1 else None
+            for key in self._keys_of(node.args[0], scope):
+                line, col = self._pos(node.args[0])
+                record.add(KeyFact(key, line, col, certain, _type_of(value)))
+            return value
+        if attr in ("pop", "popitem") and node.args:
+            for key in self._keys_of(node.args[0], scope):
+                if certain:
+                    record.keys.pop(key, None)
+            return None
+        if attr == "copy":
+            copy = record.copy()
+            copy.var = None
+            return copy
+        if attr == "keys":
+            return None
+        return None
+
+    def _update(self, record: DictValue, args: list[Value],
+                keywords: list[tuple[ast.keyword, Value]], scope: _Scope) -> None:
+        certain = scope.branch == 0
+        for value in args:
+            if isinstance(value, DictValue):
+                record.merge(value, certain)
+            else:
+                record.closed = False
+        for kw, value in keywords:
+            if kw.arg is None:
+                if isinstance(value, DictValue):
+                    record.merge(value, certain)
+                else:
+                    record.closed = False
+                continue
+            line, col = self._pos(kw)
+            record.add(KeyFact(kw.arg, line, col, certain, _type_of(value)))
+
+    def _builtin_call(self, node: ast.Call, name: str, scope: _Scope) -> Value:
+        if name in self._module_scope.values or name in scope.values or name in self.import_map:
+            return _NOT_SPECIAL
+        if name == "dict":
+            line, col = self._pos(node)
+            record = DictValue(self.path, line, col, function=scope.function)
+            self._update(record, [self.ev(a, scope) for a in node.args],
+                         [(k, self.ev(k.value, scope)) for k in node.keywords], scope)
+            record.keys = {k: KeyFact(v.name, v.line, v.col, True, v.value_type)
+                           for k, v in record.keys.items()}
+            return record
+        if name in ("tuple", "list", "sorted") and len(node.args) == 1:
+            value = self.ev(node.args[0], scope)
+            if isinstance(value, ParamValue):
+                return KeysOf(value.name)
+            if isinstance(value, (KeysOf, ValuesOf, Seq)):
+                return value
+            return None
+        if name == "len" and len(node.args) == 1:
+            self.ev(node.args[0], scope)
+            return Const("int")
+        if name in ("str", "int", "float", "bool") and len(node.args) <= 1:
+            for a in node.args:
+                self.ev(a, scope)
+            return Const(name)
+        return _NOT_SPECIAL
+
+    def _join(self, sep: Text, items: Value, node: ast.Call) -> Value:
+        line, col = self._pos(node)
+        if isinstance(items, KeysOf):
+            return self._hole(items, line, col)
+        if isinstance(items, ParamValue):
+            return self._hole(KeysOf(items.name), line, col)
+        if isinstance(items, PlaceholderRun):
+            return self._hole(items, line, col)
+        if isinstance(items, _KeysTemplate):
+            n = next(self.counter)
+            sentinel = f"__dbh{n}__"
+            rendered = items.template.text
+            return hole_text(Hole(sentinel, KEYS, items.param),
+                             _render_template(rendered, sentinel), line, col)
+        if isinstance(items, Seq) and all(isinstance(i, Text) for i in items.items):
+            out = Text("", (), (), line, col)
+            for i, item in enumerate(items.items):
+                if i:
+                    out = out + sep
+                assert isinstance(item, Text)
+                out = out + item
+            return out
+        return self._hole(None, line, col)
+
+    def _format(self, fmt: Text, node: ast.Call, scope: _Scope) -> Value:
+        args = [self.ev(a, scope) for a in node.args]
+        kwargs = {k.arg: self.ev(k.value, scope) for k in node.keywords if k.arg}
+        if fmt.holes:
+            return None
+        out = Text("", (), (), fmt.line, fmt.col)
+        offset, auto = 0, 0
+        try:
+            parsed = list(string.Formatter().parse(fmt.text))
+        except ValueError:
+            return None
+        for literal_text, field_name, _spec, _conv in parsed:
+            raw = literal_text.replace("{", "{{").replace("}", "}}")
+            length = len(raw)
+            piece = fmt.slice(offset, offset + length)
+            out = out + Text(literal_text, piece.runs, (), piece.line, piece.col)
+            offset += length
+            if field_name is None:
+                continue
+            line, col = fmt.locate(offset)
+            if field_name == "":
+                value = args[auto] if auto < len(args) else None
+                auto += 1
+            elif field_name.isdigit():
+                index = int(field_name)
+                value = args[index] if index < len(args) else None
+            else:
+                value = kwargs.get(field_name)
+            out = out + self._hole(value, line, col)
+            end = fmt.text.find("}", offset)
+            offset = end + 1 if end >= 0 else len(fmt.text)
+        return out
+
+    # --- DDL anywhere ---------------------------------------------------------------------------
+    def _maybe_ddl(self, text: Text) -> None:
+        if not text.unknown_holes and DDL_HINT.search(text.text):
+            self.ddl[(text.line, text.col, text.text)] = text
+
+    def _collect_loose_ddl(self) -> None:
+        """String literals anywhere (a tuple of migrations run in a loop, say)."""
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                    DDL_HINT.search(node.value):
+                text = literal(node.value, literal_map(node, self.lines))
+                if not any(t.text.find(node.value) >= 0 and t.line <= node.lineno
+                           for t in self.ddl.values()):
+                    self.ddl[(text.line, text.col, text.text)] = text
+
+
+@dataclass(frozen=True)
+class _KeysTemplate:
+    """``f"{k} = ?" for k in d``: a per-key template over a dict parameter's keys."""
+
+    param: str
+    template: Text
+
+
+class _NotSpecial:
+    pass
+
+
+_NOT_SPECIAL: Value = _NotSpecial()
+
+
+def _render_template(template: str, sentinel: str) -> str:
+    """Render one element of a per-key template with the key replaced by a sentinel."""
+    return re.sub(r"__dbh\d+__", sentinel, template, count=1)
+
+
+def _chain(node: ast.expr) -> tuple[str, ...]:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return tuple(reversed(parts))
+    return ()
+
+
+def _type_of(value: Value) -> str | None:
+    if isinstance(value, Const):
+        return value.type
+    if isinstance(value, Text):
+        return "str"
+    return None
+
+
+def suppressions(lines: list[str]) -> tuple[tuple[int, frozenset[str]], ...]:
+    out = []
+    for number, line in enumerate(lines, 1):
+        if "dbharness" not in line:
+            continue
+        m = SUPPRESS.search(line)
+        if m:
+            slugs = frozenset(s.strip() for s in (m.group(1) or "").split(",") if s.strip())
+            out.append((number, slugs))
+    return tuple(out)

@@ -1,0 +1,207 @@
+"""Facts extracted from one Python file: pure data, no AST, cacheable (picklable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from harness.python.text import Text
+
+
+@dataclass(frozen=True)
+class KeyFact:
+    name: str
+    line: int
+    col: int
+    certain: bool = True  # False: added in a branch or loop, so only maybe present
+    value_type: str | None = None  # "int", "str", "bool", "float", "bytes", "none" when obvious
+
+
+@dataclass(frozen=True)
+class RecordFact:
+    """A dict the code builds, as it stands where it is handed on."""
+
+    path: str
+    line: int
+    col: int
+    var: str | None
+    keys: tuple[KeyFact, ...]
+    closed: bool  # every key is known (no unknown ``**merge`` / ``update(x)``)
+    function: str | None = None
+
+    def key(self, name: str) -> KeyFact | None:
+        low = name.lower()
+        for k in self.keys:
+            if k.name.lower() == low:
+                return k
+        return None
+
+    @property
+    def label(self) -> str:
+        return self.var or "dict"
+
+
+@dataclass(frozen=True)
+class Callee:
+    """What a call names. ``root`` says how its first name resolves: ``name`` (module scope),
+    ``self`` (the enclosing class), ``instance`` (a local bound to ``root_class(...)``),
+    ``opaque`` (a parameter or expression whose type is unknown)."""
+
+    chain: tuple[str, ...]
+    root: str = "name"
+    root_class: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.chain[-1]
+
+    def dotted(self) -> str:
+        return ".".join(self.chain)
+
+
+@dataclass(frozen=True)
+class RecordArg:
+    record: RecordFact
+
+
+@dataclass(frozen=True)
+class ParamArg:
+    name: str
+
+
+@dataclass(frozen=True)
+class TextArg:
+    text: Text
+
+
+@dataclass(frozen=True)
+class KeyArg:
+    param: str
+    key: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class ValuesArg:
+    param: str
+
+
+@dataclass(frozen=True)
+class CallArg:
+    callee: Callee
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class ConstArg:
+    type: str
+
+
+@dataclass(frozen=True)
+class SeqArg:
+    items: tuple[Arg, ...]
+
+
+@dataclass(frozen=True)
+class RecordsArg:
+    """A list of dicts (``executemany``)."""
+
+    records: tuple[RecordFact, ...]
+
+
+@dataclass(frozen=True)
+class RefArg:
+    """A name imported from another module (a SQL constant, usually)."""
+
+    module: str
+    name: str
+
+
+@dataclass(frozen=True)
+class UnknownArg:
+    pass
+
+
+@dataclass(frozen=True)
+class SpreadArg:
+    """``*x`` inside a tuple or list: any number of items."""
+
+    inner: Arg
+
+
+Arg = Union[RecordArg, ParamArg, TextArg, KeyArg, ValuesArg, CallArg, ConstArg, SeqArg,
+            RecordsArg, RefArg, UnknownArg, SpreadArg]
+
+
+@dataclass(frozen=True)
+class CallFact:
+    callee: Callee
+    args: tuple[Arg, ...]
+    kwargs: tuple[tuple[str, Arg], ...]
+    star_kwargs: tuple[Arg, ...]
+    function: str | None
+    cls: str | None
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class ExecuteFact:
+    method: str  # execute, executemany, executescript
+    sql: Arg  # TextArg when known, ParamArg when handed in, RefArg when imported
+    params: Arg | None
+    function: str | None
+    cls: str | None
+    line: int
+    col: int
+    guarded: bool = False  # inside try/if: may be a probe for an old schema
+
+
+@dataclass(frozen=True)
+class FunctionFact:
+    qualname: str
+    name: str
+    cls: str | None
+    params: tuple[str, ...]
+    kwarg: str | None
+    line: int
+    col: int
+    returns: tuple[Arg, ...] = ()
+
+    def param_index(self, name: str) -> int | None:
+        return self.params.index(name) if name in self.params else None
+
+
+@dataclass(frozen=True)
+class ClassFact:
+    name: str
+    bases: tuple[tuple[str, ...], ...]
+    attributes: tuple[tuple[str, tuple[str, ...]], ...]  # self.attr = Chain(...)
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class ImportFact:
+    local: str
+    module: str
+    name: str | None  # None: ``import module`` (local names the module)
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    path: str
+    module: str
+    imports: tuple[ImportFact, ...] = ()
+    functions: tuple[FunctionFact, ...] = ()
+    classes: tuple[ClassFact, ...] = ()
+    calls: tuple[CallFact, ...] = ()
+    executes: tuple[ExecuteFact, ...] = ()
+    instances: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    constants: tuple[tuple[str, Text], ...] = ()
+    ddl: tuple[Text, ...] = ()
+    suppressions: tuple[tuple[int, frozenset[str]], ...] = ()
+    error: str | None = None
+    error_line: int = 1
+    error_col: int = 1

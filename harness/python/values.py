@@ -1,0 +1,154 @@
+"""Abstract values the extractor tracks while it walks a function body, in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.python.facts import (
+    Arg,
+    CallArg,
+    Callee,
+    ConstArg,
+    KeyArg,
+    KeyFact,
+    ParamArg,
+    RecordArg,
+    RecordFact,
+    RecordsArg,
+    RefArg,
+    SeqArg,
+    SpreadArg,
+    TextArg,
+    UnknownArg,
+    ValuesArg,
+)
+from harness.python.text import Text
+
+
+@dataclass
+class DictValue:
+    """A dict under construction; mutated by ``d[k] = v``, ``update``, ``pop``..."""
+
+    path: str
+    line: int
+    col: int
+    keys: dict[str, KeyFact] = field(default_factory=dict)
+    closed: bool = True
+    var: str | None = None
+    function: str | None = None
+
+    def add(self, key: KeyFact) -> None:
+        old = self.keys.get(key.name)
+        if old is None or (key.certain and not old.certain):
+            self.keys[key.name] = key
+
+    def merge(self, other: DictValue, certain: bool) -> None:
+        for k in other.keys.values():
+            self.add(k if certain else KeyFact(k.name, k.line, k.col, False, k.value_type))
+        self.closed = self.closed and other.closed
+
+    def snapshot(self) -> RecordFact:
+        return RecordFact(self.path, self.line, self.col, self.var, tuple(self.keys.values()),
+                          self.closed, self.function)
+
+    def copy(self) -> DictValue:
+        return DictValue(self.path, self.line, self.col, dict(self.keys), self.closed, self.var,
+                         self.function)
+
+
+@dataclass(frozen=True)
+class ParamValue:
+    name: str
+
+
+@dataclass(frozen=True)
+class KeyRead:
+    param: str
+    key: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class KeysOf:
+    """The keys of a dict parameter (``p.keys()``, ``list(p)``, ``for k in p``)."""
+
+    param: str
+
+
+@dataclass(frozen=True)
+class ValuesOf:
+    param: str
+
+
+@dataclass(frozen=True)
+class CallResult:
+    callee: Callee
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Const:
+    type: str
+
+
+@dataclass(frozen=True)
+class Seq:
+    items: tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class LoopKeys:
+    """A loop variable over a constant tuple of strings."""
+
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Ref:
+    module: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A starred element: ``[*d.values(), key]``."""
+
+    inner: object
+
+
+@dataclass(frozen=True)
+class PlaceholderRun:
+    """``"?" * len(d)`` or ``["?"] * n``: as many placeholders as something has items."""
+
+    mark: str
+
+
+Value = object
+
+
+def to_arg(value: Value) -> Arg:
+    """Freeze a tracked value into a fact, as it stands at this point of the code."""
+    if isinstance(value, DictValue):
+        return RecordArg(value.snapshot())
+    if isinstance(value, ParamValue):
+        return ParamArg(value.name)
+    if isinstance(value, Text):
+        return TextArg(value)
+    if isinstance(value, KeyRead):
+        return KeyArg(value.param, value.key, value.required)
+    if isinstance(value, ValuesOf):
+        return ValuesArg(value.param)
+    if isinstance(value, CallResult):
+        return CallArg(value.callee, value.line, value.col)
+    if isinstance(value, Const):
+        return ConstArg(value.type)
+    if isinstance(value, Ref):
+        return RefArg(value.module, value.name)
+    if isinstance(value, Spread):
+        return SpreadArg(to_arg(value.inner))
+    if isinstance(value, Seq):
+        if value.items and all(isinstance(i, DictValue) for i in value.items):
+            return RecordsArg(tuple(i.snapshot() for i in value.items if isinstance(i, DictValue)))
+        return SeqArg(tuple(to_arg(i) for i in value.items))
+    return UnknownArg()

@@ -1,0 +1,272 @@
+"""Rules on SQL text against the schema: syntax, tables, columns, arity, parameters, NOT NULL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlglot import exp
+
+from harness.diagnostics import Diagnostic, Related, Severity
+from harness.link.model import Model
+from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg
+from harness.rules.base import Rule, RuleDoc
+from harness.rules.sql_sites import ParsedSite, parsed_sites
+from harness.sql.dml import describe
+from harness.sql.parse import Statement
+from harness.sql.resolve import table_refs, unknown_columns
+from harness.sql.schema import fold
+
+DML = (exp.Insert, exp.Update, exp.Delete, exp.Query)
+
+
+def _related_table(model: Model, table: str | None) -> tuple[Related, ...]:
+    if table is None:
+        return ()
+    where = model.table_locations.get(fold(table))
+    return (Related(where, f"table {table} is defined here"),) if where else ()
+
+
+def check_syntax(model: Model) -> Iterator[Diagnostic]:
+    for ps in parsed_sites(model, executed_only=True):
+        if ps.site.text.holes:
+            continue  # a computed part could be what does not parse
+        for err in ps.parsed.errors:
+            yield SQL_SYNTAX.diagnostic(ps.location(None, err.start),
+                                        f"SQL does not parse ({model.dialect}): {err.message}")
+
+
+def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
+    if not len(model.schema) or not model.schema_complete:
+        return
+    for ps in parsed_sites(model, executed_only=True):
+        for st in ps.parsed.statements:
+            if not isinstance(st.expression, DML):
+                continue
+            for ref in table_refs(st.expression):
+                if ps.is_sentinel(ref.name) or ref.name in model.schema:
+                    continue
+                yield UNKNOWN_TABLE.diagnostic(
+                    ps.location(st, ref.offset),
+                    f"table {ref.name} is not created by any DDL in the project",
+                    table=ref.name,
+                    fix="create it (CREATE TABLE) or fix the name; known tables: "
+                        + ", ".join(sorted(t.name for t in model.schema)[:12]))
+
+
+def check_unknown_column(model: Model) -> Iterator[Diagnostic]:
+    for ps in parsed_sites(model, executed_only=True):
+        guarded = ps.site.execute is not None and ps.site.execute.guarded
+        for st in ps.parsed.statements:
+            if not isinstance(st.expression, DML):
+                continue
+            for ref in unknown_columns(st.expression, model.schema, model.dialect):
+                if ps.is_sentinel(ref.name) or (ref.table and ps.is_sentinel(ref.table)):
+                    continue
+                if guarded and ref.table and fold(ref.name) in model.historical.get(
+                        fold(ref.table), frozenset()):
+                    continue  # a probe for an old column inside a migration guard
+                where = f"table {ref.table}" if ref.table else "any table in scope"
+                table = model.schema.table(ref.table) if ref.table else None
+                fix = None
+                if table is not None:
+                    fix = (f"add the column (ALTER TABLE {table.name} ADD COLUMN {ref.name} ...) "
+                           f"or use one of: {', '.join(table.column_names()[:12])}")
+                yield UNKNOWN_COLUMN.diagnostic(
+                    ps.location(st, ref.offset), f"column {ref.name} does not exist in {where}",
+                    table=ref.table, column=ref.name, fix=fix,
+                    related=_related_table(model, ref.table))
+
+
+def check_insert_arity(model: Model) -> Iterator[Diagnostic]:
+    for ps in parsed_sites(model, executed_only=True):
+        if ps.site.text.holes:
+            continue
+        for st in ps.parsed.statements:
+            if not isinstance(st.expression, exp.Insert):
+                continue
+            yield from _arity(model, ps, st)
+
+
+def _arity(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diagnostic]:
+    info = describe(st.expression)
+    if info.columns is not None:
+        expected = len(info.columns)
+        what = f"{expected} target column{'s' if expected != 1 else ''}"
+    else:
+        table = model.schema.table(info.table) if info.table else None
+        if table is None or not table.columns_known:
+            return
+        expected = len([c for c in table.columns if not c.generated])
+        what = f"{expected} columns in table {table.name}"
+    got = list(info.row_lengths) or ([info.select_width] if info.select_width else [])
+    for n in got:
+        if n != expected:
+            yield INSERT_ARITY.diagnostic(
+                ps.location(st, info.values_offset if info.values_offset is not None
+                            else info.table_offset),
+                f"INSERT into {info.table} gives {n} value{'s' if n != 1 else ''} for {what}",
+                table=info.table,
+                fix="make the VALUES list and the column list the same length")
+            return
+
+
+def check_param_count(model: Model) -> Iterator[Diagnostic]:
+    for ps in parsed_sites(model, executed_only=True):
+        execute = ps.site.execute
+        if execute is None or ps.site.text.dynamic_placeholders or ps.parsed.errors:
+            continue
+        items = [st.placeholders for st in ps.parsed.statements]
+        if not items or any(p.mixed for p in items) or execute.method == "executescript":
+            continue
+        positional = sum(p.positional_count for p in items)
+        named = frozenset().union(*(p.names for p in items))
+        params = execute.params
+        rows = _rows(params, execute.method)
+        if rows is None:
+            continue
+        where = ps.location(None, 0)
+        for row in rows:
+            message = _count_problem(positional, named, row)
+            if message:
+                yield PARAM_COUNT.diagnostic(
+                    where, message, fix="pass exactly one value per placeholder")
+                break
+
+
+def _rows(params: object, method: str) -> list[object] | None:
+    """The parameter rows to compare, or None when they are not literally known."""
+    if params is None:
+        return [()]
+    if method == "executemany":
+        if isinstance(params, SeqArg) and params.items and all(
+                isinstance(i, SeqArg) for i in params.items):
+            return list(params.items)
+        return None
+    if isinstance(params, (SeqArg, ConstArg, TextArg)):
+        return [params]
+    return None
+
+
+def _count_problem(positional: int, named: frozenset[str], row: object) -> str | None:
+    if row == ():
+        total = positional + len(named)
+        if total:
+            return f"SQL has {total} placeholder{'s' if total != 1 else ''} but no parameters " \
+                   "are passed"
+        return None
+    if isinstance(row, (ConstArg, TextArg)):
+        if not positional and not named:
+            return None
+        kind = "string" if isinstance(row, TextArg) else row.type
+        return f"parameters must be a sequence or a mapping, not a single {kind}"
+    assert isinstance(row, SeqArg)
+    if any(isinstance(i, (SpreadArg, ValuesArg)) for i in row.items):
+        return None  # the length is only known at run time
+    if named:
+        return f"SQL uses named placeholders ({', '.join(sorted(named))}) but a sequence of " \
+               f"{len(row.items)} is passed"
+    if positional != len(row.items):
+        return f"SQL has {positional} placeholder{'s' if positional != 1 else ''} but " \
+               f"{len(row.items)} parameter{'s are' if len(row.items) != 1 else ' is'} passed"
+    return None
+
+
+def check_not_null(model: Model) -> Iterator[Diagnostic]:
+    for ps in parsed_sites(model, executed_only=True):
+        if ps.site.text.holes:
+            continue
+        for st in ps.parsed.statements:
+            if not isinstance(st.expression, exp.Insert):
+                continue
+            info = describe(st.expression)
+            table = model.schema.table(info.table) if info.table else None
+            if table is None or info.columns is None or not table.columns_known:
+                continue
+            given = {fold(c) for c in info.columns}
+            alias = table.rowid_alias()
+            for col in table.columns:
+                if (col.not_null and col.default is None and not col.generated
+                        and col.key not in given and col.name != alias and not col.autoincrement):
+                    yield NOT_NULL_MISSING.diagnostic(
+                        ps.location(st, info.table_offset),
+                        f"INSERT into {table.name} never supplies {col.name}, which is NOT NULL "
+                        "with no DEFAULT",
+                        table=table.name, column=col.name,
+                        fix=f"add {col.name} to the column list, or give it a DEFAULT",
+                        related=_related_table(model, table.name))
+
+
+SQL_SYNTAX = Rule(
+    "DBH001", "sql-syntax", "SQL at an execute site does not parse", Severity.ERROR,
+    RuleDoc(
+        what="The SQL passed to execute()/executemany()/executescript() does not parse in the "
+             "configured dialect.",
+        why="The statement fails on every call; often it sits on a path tests do not reach.",
+        example='cur.execute("INSERT INTO t (a, b VALUES (?, ?)", row)',
+        fix="Fix the statement; the message shows what the parser expected and where.",
+    ),
+    check_syntax,
+)
+UNKNOWN_TABLE = Rule(
+    "DBH101", "unknown-table", "SQL names a table no DDL declares", Severity.ERROR,
+    RuleDoc(
+        what="A statement reads or writes a table that no CREATE TABLE/VIEW in the project "
+             "declares.",
+        why="`no such table` at run time, typically after a rename or a typo.",
+        example='CREATE TABLE models (...)\ncur.execute("SELECT * FROM model")',
+        fix="Fix the name, or add the DDL. Tables made outside the project can be listed in "
+            "[tool.dbharness] external_tables.",
+    ),
+    check_unknown_table,
+)
+UNKNOWN_COLUMN = Rule(
+    "DBH102", "unknown-column", "SQL names a column its table lacks", Severity.ERROR,
+    RuleDoc(
+        what="An INSERT column list, SET, WHERE, SELECT, RETURNING or ON CONFLICT names a column "
+             "the table does not have (as the project's DDL declares it).",
+        why="`no such column` at run time; or, for an INSERT changed without its migration, "
+            "every existing database breaks.",
+        example="CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)\n"
+                'cur.execute("UPDATE t SET nme = ? WHERE id = ?", (n, i))',
+        fix="Fix the name, or add the column to the DDL and a migration for old databases.",
+    ),
+    check_unknown_column,
+)
+INSERT_ARITY = Rule(
+    "DBH103", "insert-arity", "INSERT gives a different number of values than columns",
+    Severity.ERROR,
+    RuleDoc(
+        what="The VALUES rows (or the SELECT) of an INSERT do not match its column list, or the "
+             "table's column count when no list is given.",
+        why="SQLite rejects it: `N values for M columns`.",
+        example='INSERT INTO t (a, b, c) VALUES (?, ?)',
+        fix="Make the lists the same length.",
+    ),
+    check_insert_arity,
+)
+PARAM_COUNT = Rule(
+    "DBH104", "param-count", "placeholders differ from the parameters passed", Severity.ERROR,
+    RuleDoc(
+        what="The number of placeholders (any DB-API paramstyle) differs from the length of the "
+             "literal tuple or list passed, or named placeholders get a sequence.",
+        why="`Incorrect number of bindings supplied` at run time.",
+        example='cur.execute("INSERT INTO t (a, b) VALUES (?, ?)", (a,))',
+        fix="Pass one value per placeholder.",
+    ),
+    check_param_count,
+)
+NOT_NULL_MISSING = Rule(
+    "DBH105", "not-null-missing", "a NOT NULL column without DEFAULT is never supplied",
+    Severity.ERROR,
+    RuleDoc(
+        what="An INSERT with a column list leaves out a NOT NULL column that has no DEFAULT, is "
+             "not generated and is not the rowid alias (INTEGER PRIMARY KEY).",
+        why="`NOT NULL constraint failed` on every call.",
+        example="CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)\n"
+                'INSERT INTO t (id) VALUES (?)',
+        fix="Supply the column, or give it a DEFAULT in the DDL and a migration.",
+    ),
+    check_not_null,
+)
+
+RULES = (SQL_SYNTAX, UNKNOWN_TABLE, UNKNOWN_COLUMN, INSERT_ARITY, PARAM_COUNT, NOT_NULL_MISSING)

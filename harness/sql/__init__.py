@@ -1,0 +1,1 @@
+"""Everything that touches sqlglot: parsing, the schema model, statement analysis."""

@@ -1,0 +1,331 @@
+"""Apply DDL statements, in order, to a Schema.
+
+Two modes. ``strict`` follows SQLite exactly (CREATE TABLE IF NOT EXISTS on an existing
+table is a no-op, adding an existing column fails): used to reason about what an *existing*
+database gets. ``lenient`` is for the static picture of "the current schema" from DDL
+scattered over a project: a column declared anywhere exists, re-adding one is a no-op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlglot import exp
+
+from sqlglot.errors import TokenError
+from sqlglot.tokens import TokenType
+
+from harness.sql.parse import Statement, _dialect
+from harness.sql.schema import Column, Schema, Table, canonical_default, fold
+
+
+class DdlConflict(Exception):
+    """The statement would fail on a real database (strict mode only)."""
+
+
+def table_name(node: exp.Expr | None) -> str | None:
+    if isinstance(node, exp.Schema):
+        node = node.this
+    if isinstance(node, exp.Table):
+        return node.name or None
+    return None
+
+
+def is_ddl(expression: exp.Expr) -> bool:
+    if isinstance(expression, exp.Create):
+        return str(expression.args.get("kind") or "").upper() in ("TABLE", "VIEW")
+    if isinstance(expression, exp.Alter):
+        return str(expression.args.get("kind") or "TABLE").upper() == "TABLE"
+    if isinstance(expression, exp.Drop):
+        return str(expression.args.get("kind") or "").upper() in ("TABLE", "VIEW")
+    return False
+
+
+# Words that end a declared type and start a column constraint (by token text: sqlglot
+# tokenizes some of them, e.g. CHECK and GENERATED, as plain VARs).
+_NOT_TYPE = frozenset({
+    "PRIMARY", "PRIMARY KEY", "NOT", "NULL", "DEFAULT", "UNIQUE", "CHECK", "REFERENCES",
+    "COLLATE", "CONSTRAINT", "AUTOINCREMENT", "AUTO_INCREMENT", ",", "AS", "GENERATED",
+    "FOREIGN", "ON", "COMMENT",
+})
+
+
+def declared_type(text: str, ident: exp.Expr, dialect: str) -> str:
+    """The type exactly as written after a column name (sqlglot maps REAL to DOUBLE, BOOLEAN
+    to INTEGER...; SQLite's affinity and PRAGMA output need the words themselves)."""
+    end = ident.meta.get("end") if isinstance(ident, exp.Identifier) else None
+    if end is None:
+        return ""
+    try:
+        tokens = _dialect(dialect).tokenizer_class().tokenize(text[int(end) + 1 :])
+    except TokenError:
+        return ""
+    depth, last = 0, None
+    first = tokens[0].start if tokens else 0
+    for tok in tokens:
+        if tok.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif tok.token_type == TokenType.R_PAREN:
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and tok.text.upper() in _NOT_TYPE:
+            break
+        last = tok
+    if last is None:
+        return ""
+    return " ".join(text[int(end) + 1 + first : int(end) + 2 + last.end].split()).upper()
+
+
+def column_from_def(node: exp.Expr, dialect: str, text: str = "") -> Column | None:
+    """A ColumnDef, or a bare Identifier for SQLite's type-less columns."""
+    if isinstance(node, exp.Identifier):
+        return Column(node.name)
+    if not isinstance(node, exp.ColumnDef):
+        return None
+    kind = node.args.get("kind")
+    declared = declared_type(text, node.this, dialect) if text else ""
+    if not declared and isinstance(kind, exp.DataType):
+        declared = kind.sql(dialect=dialect).upper()
+    col = Column(node.name, type=declared)
+    if isinstance(kind, exp.DataType) and kind.this in (
+        exp.DataType.Type.SERIAL, exp.DataType.Type.BIGSERIAL, exp.DataType.Type.SMALLSERIAL,
+    ):
+        col = replace(col, default="nextval", not_null=True)
+    for constraint in node.args.get("constraints") or []:
+        ckind = constraint.args.get("kind") if isinstance(constraint, exp.ColumnConstraint) else None
+        if isinstance(ckind, exp.NotNullColumnConstraint):
+            col = replace(col, not_null=not ckind.args.get("allow_null"))
+        elif isinstance(ckind, exp.DefaultColumnConstraint):
+            col = replace(col, default=canonical_default(ckind.this.sql(dialect=dialect), dialect))
+        elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
+            col = replace(col, primary_key=True)
+        elif isinstance(ckind, exp.AutoIncrementColumnConstraint):
+            col = replace(col, autoincrement=True)
+        elif isinstance(ckind, exp.UniqueColumnConstraint):
+            col = replace(col, unique=True)
+        elif isinstance(ckind, exp.ComputedColumnConstraint):
+            col = replace(col, generated=True)
+        elif isinstance(ckind, exp.GeneratedAsIdentityColumnConstraint):
+            col = replace(col, default="identity")
+    return col
+
+
+def _names(node: exp.Expr | None) -> tuple[str, ...]:
+    if node is None:
+        return ()
+    items = node.expressions if not isinstance(node, exp.Identifier) else [node]
+    out = []
+    for item in items:
+        target = item.this if isinstance(item, exp.Ordered) else item
+        if isinstance(target, (exp.Identifier, exp.Column)):
+            out.append(target.name)
+    return tuple(out)
+
+
+def table_from_create(create: exp.Create, dialect: str, without_rowid: bool = False,
+                      text: str = "") -> Table:
+    """A CREATE TABLE's table: columns, table-level keys, STRICT / WITHOUT ROWID."""
+    name = table_name(create.this) or ""
+    schema_node = create.this if isinstance(create.this, exp.Schema) else None
+    columns: list[Column] = []
+    pk: tuple[str, ...] = ()
+    uniques: list[tuple[str, ...]] = []
+    for item in schema_node.expressions if schema_node is not None else []:
+        col = column_from_def(item, dialect, text)
+        if col is not None:
+            columns.append(col)
+            continue
+        inner = item.expressions[0] if isinstance(item, exp.Constraint) and item.expressions else item
+        if isinstance(inner, exp.PrimaryKey):
+            pk = _names(inner)
+        elif isinstance(inner, exp.UniqueColumnConstraint):
+            uniques.append(_names(inner.this))
+    if pk:
+        wanted = {fold(n) for n in pk}
+        columns = [replace(c, primary_key=True) if c.key in wanted else c for c in columns]
+    else:
+        pk = tuple(c.name for c in columns if c.primary_key)
+    props = create.args.get("properties")
+    strict = props is not None and any(
+        type(p).__name__ == "StrictProperty" for p in props.expressions
+    )
+    if create.expression is not None and not columns:
+        return _table_from_select(name, create.expression, kind=str(create.args.get("kind")))
+    if strict or without_rowid:
+        # PRIMARY KEY implies NOT NULL in STRICT and WITHOUT ROWID tables.
+        columns = [replace(c, not_null=True) if c.primary_key else c for c in columns]
+    return Table(name, tuple(columns), without_rowid=without_rowid, strict=strict,
+                 primary_key=pk, unique_sets=tuple(uniques))
+
+
+def _table_from_select(name: str, query: exp.Expr, kind: str) -> Table:
+    """CREATE TABLE AS SELECT / CREATE VIEW: output names; types only for a view's sake."""
+    is_view = kind.upper() == "VIEW"
+    if not isinstance(query, exp.Query) or any(
+        isinstance(s, exp.Star) or (isinstance(s, exp.Column) and isinstance(s.this, exp.Star))
+        for s in query.selects
+    ):
+        return Table(name, (), is_view=is_view, columns_known=False)
+    return Table(name, tuple(Column(n) for n in query.named_selects), is_view=is_view)
+
+
+class SchemaBuilder:
+    """Fold DDL statements into a Schema."""
+
+    def __init__(self, dialect: str = "sqlite", *, strict: bool = False,
+                 schema: Schema | None = None) -> None:
+        self.dialect = dialect
+        self.strict = strict
+        self.schema = schema if schema is not None else Schema()
+
+    def apply(self, statement: Statement) -> None:
+        expression = statement.expression
+        if isinstance(expression, exp.Create):
+            self._create(expression, statement.without_rowid, statement.text)
+        elif isinstance(expression, exp.Alter):
+            self._alter(expression, statement.text)
+        elif isinstance(expression, exp.Drop):
+            self._drop(expression)
+
+    def _create(self, create: exp.Create, without_rowid: bool, text: str = "") -> None:
+        kind = str(create.args.get("kind") or "").upper()
+        if kind not in ("TABLE", "VIEW"):
+            return
+        new = table_from_create(create, self.dialect, without_rowid, text)
+        if kind == "TABLE" and create.expression is not None and new.columns_known:
+            new = replace(new, columns=self._ctas_types(new, create.expression))
+        old = self.schema.table(new.name)
+        if old is not None:
+            if create.args.get("exists"):
+                if self.strict or not new.columns_known:
+                    return
+                new = _union(old, new)
+            elif create.args.get("replace") or not self.strict:
+                new = _union(old, new) if not self.strict and kind == "TABLE" else new
+            else:
+                raise DdlConflict(f"table {new.name} already exists")
+        self.schema = self.schema.put(new)
+
+    def _ctas_types(self, table: Table, query: exp.Expr) -> tuple[Column, ...]:
+        """SQLite declares CTAS columns by the affinity of a plain source column."""
+        if not isinstance(query, exp.Select):
+            return table.columns
+        sources = [t.name for t in query.find_all(exp.Table)]
+        out = []
+        for col, sel in zip(table.columns, query.selects):
+            inner = sel.this if isinstance(sel, exp.Alias) else sel
+            declared = ""
+            if isinstance(inner, exp.Column):
+                for src in sources:
+                    found = self.schema.table(src)
+                    source_col = found.column(inner.name) if found else None
+                    if source_col is not None:
+                        declared = _ctas_declared(source_col.type)
+                        break
+            out.append(replace(col, type=declared))
+        return tuple(out)
+
+    def _alter(self, alter: exp.Alter, text: str = "") -> None:
+        name = table_name(alter.this)
+        if name is None:
+            return
+        table = self.schema.table(name)
+        if table is None:
+            if self.strict:
+                raise DdlConflict(f"no such table: {name}")
+            return
+        for action in alter.args.get("actions") or []:
+            table = self._alter_action(table, action, text)
+        if table.key != fold(name):
+            self.schema = self.schema.remove(name)
+        self.schema = self.schema.put(table)
+
+    def _alter_action(self, table: Table, action: exp.Expr, text: str) -> Table:
+        if isinstance(action, exp.ColumnDef):
+            col = column_from_def(action, self.dialect, text)
+            if col is None:
+                return table
+            if table.column(col.name) is not None:
+                if self.strict and not action.args.get("exists"):
+                    raise DdlConflict(f"duplicate column name: {col.name}")
+                return table
+            return table.with_columns((*table.columns, col))
+        if isinstance(action, exp.RenameColumn):
+            old, new = action.this.name, action.args["to"].name
+            if table.column(old) is None:
+                if self.strict:
+                    raise DdlConflict(f"no such column: {old}")
+                return table
+            return table.with_columns(tuple(
+                replace(c, name=new) if c.key == fold(old) else c for c in table.columns
+            ))
+        if isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
+            gone = {fold(t.name) for t in action.args.get("tables") or []}
+            if self.strict and any(table.column(g) is None for g in gone):
+                raise DdlConflict(f"no such column: {', '.join(sorted(gone))}")
+            return table.with_columns(tuple(c for c in table.columns if c.key not in gone))
+        if isinstance(action, exp.AlterRename):
+            new_name = table_name(action.this)
+            return replace(table, name=new_name) if new_name else table
+        if isinstance(action, exp.AlterColumn):
+            return _alter_column(table, action, self.dialect)
+        return table
+
+    def _drop(self, drop: exp.Drop) -> None:
+        if str(drop.args.get("kind") or "").upper() not in ("TABLE", "VIEW"):
+            return
+        for node in drop.args.get("tables") or []:
+            name = table_name(node)
+            if name is None:
+                continue
+            if self.schema.table(name) is None and self.strict and not drop.args.get("exists"):
+                raise DdlConflict(f"no such table: {name}")
+            self.schema = self.schema.remove(name)
+
+
+def _alter_column(table: Table, action: exp.AlterColumn, dialect: str) -> Table:
+    name = action.this.name
+    col = table.column(name)
+    if col is None:
+        return table
+    if action.args.get("dtype") is not None:
+        col = replace(col, type=action.args["dtype"].sql(dialect=dialect).upper())
+    if action.args.get("allow_null") is not None:
+        col = replace(col, not_null=not action.args["allow_null"])
+    if action.args.get("drop") and action.args.get("allow_null") is None:
+        col = replace(col, default=None)
+    if action.args.get("default") is not None:
+        col = replace(col, default=canonical_default(action.args["default"].sql(dialect=dialect)))
+    return table.with_columns(tuple(col if c.key == fold(name) else c for c in table.columns))
+
+
+def _union(old: Table, new: Table) -> Table:
+    """Lenient merge of two declarations of one table: every column either declares."""
+    merged = list(new.columns)
+    for col in old.columns:
+        if new.column(col.name) is None:
+            merged.append(col)
+    return replace(new, columns=tuple(merged))
+
+
+def _ctas_declared(declared: str) -> str:
+    """SQLite's affinity rules, as CREATE TABLE AS SELECT writes them back."""
+    t = declared.upper()
+    if "INT" in t:
+        return "INT"
+    if any(x in t for x in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if not t or "BLOB" in t:
+        return ""
+    if any(x in t for x in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUM"
+
+
+def build_schema(statements: list[Statement], dialect: str = "sqlite", *,
+                 strict: bool = False) -> Schema:
+    builder = SchemaBuilder(dialect, strict=strict)
+    for statement in statements:
+        builder.apply(statement)
+    return builder.schema

@@ -1,0 +1,155 @@
+"""Turn one SQL text into parsed statements, each with its offset in the text.
+
+The text is tokenized once with the dialect's own tokenizer (strings and comments are
+handled by sqlglot, never by us), placeholders are normalised, statements are split at
+top-level semicolons (trigger bodies kept whole), and each statement is parsed on its own
+so one bad statement does not hide the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
+
+from harness.sql.placeholders import Placeholders, find_placeholders, normalise
+
+logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+
+DIALECTS = ("sqlite", "postgres", "mysql")
+
+
+@dataclass(frozen=True)
+class SqlError:
+    """A statement that does not parse: where (offset in the text) and why."""
+
+    start: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One parsed statement; ``start`` is its offset in the original text."""
+
+    expression: exp.Expr
+    start: int
+    end: int
+    text: str
+    placeholders: Placeholders
+    without_rowid: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedSql:
+    statements: tuple[Statement, ...]
+    errors: tuple[SqlError, ...]
+
+
+@lru_cache(maxsize=8)
+def _dialect(name: str) -> Dialect:
+    return Dialect.get_or_raise(name)
+
+
+def _split(tokens: list[Token]) -> list[list[Token]]:
+    """Split at top-level semicolons; a CREATE TRIGGER body ends at END;."""
+    chunks: list[list[Token]] = []
+    current: list[Token] = []
+    in_trigger = False
+    for tok in tokens:
+        if tok.token_type == TokenType.SEMICOLON:
+            if in_trigger and not (current and current[-1].token_type == TokenType.END):
+                current.append(tok)
+                continue
+            if current:
+                chunks.append(current)
+            current, in_trigger = [], False
+            continue
+        current.append(tok)
+        if len(current) <= 4 and tok.text.upper() == "TRIGGER" and current[0].text.upper() == "CREATE":
+            in_trigger = True
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _strip_without_rowid(text: str, tokens: list[Token], base: int) -> tuple[str, bool]:
+    """sqlglot falls back to Command on WITHOUT ROWID; blank it out and remember it."""
+    for a, b in zip(tokens, tokens[1:]):
+        if a.text.upper() == "WITHOUT" and b.text.upper() == "ROWID":
+            s, e = a.start - base, b.end + 1 - base
+            return text[:s] + " " * (e - s) + text[e:], True
+    return text, False
+
+
+def _error_offset(chunk: str, line: int, col: int, highlight: str) -> int:
+    lines = chunk.split("\n")
+    line = max(1, min(line, len(lines)))
+    offset = sum(len(x) + 1 for x in lines[: line - 1]) + col - len(highlight)
+    return max(0, min(offset, len(chunk)))
+
+
+def parse_sql(text: str, dialect: str = "sqlite") -> ParsedSql:
+    """Parse every statement of ``text``; errors are data, never exceptions."""
+    return _parse_cached(text, dialect)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str, dialect: str) -> ParsedSql:
+    d = _dialect(dialect)
+    try:
+        tokens = d.tokenizer_class().tokenize(text)
+    except TokenError as err:
+        return ParsedSql((), (SqlError(_token_error_offset(text), f"cannot tokenize SQL: {err}"),))
+    placeholders = find_placeholders(tokens)
+    normal = normalise(text, placeholders)
+    statements: list[Statement] = []
+    errors: list[SqlError] = []
+    for chunk_tokens in _split(tokens):
+        start, end = chunk_tokens[0].start, chunk_tokens[-1].end + 1
+        chunk, without_rowid = _strip_without_rowid(normal[start:end], chunk_tokens, start)
+        own = Placeholders(tuple(p for p in placeholders.items if start <= p.start < end))
+        try:
+            parsed = sqlglot.parse_one(chunk, read=d)
+        except ParseError as err:
+            first = err.errors[0] if err.errors else {}
+            offset = _error_offset(
+                chunk, int(first.get("line") or 1), int(first.get("col") or 1),
+                str(first.get("highlight") or ""),
+            )
+            desc = str(first.get("description") or err).split("\n")[0]
+            near = str(first.get("highlight") or "").strip()
+            errors.append(SqlError(start + offset, desc + (f" near {near!r}" if near else "")))
+            continue
+        except (TokenError, RecursionError, ValueError) as err:
+            errors.append(SqlError(start, f"cannot parse SQL: {str(err)[:200]}"))
+            continue
+        statements.append(Statement(parsed, start, end, text[start:end], own, without_rowid))
+    return ParsedSql(tuple(statements), tuple(errors))
+
+
+def _token_error_offset(text: str) -> int:
+    """A tokenizer error is almost always an unterminated quote: point at it."""
+    for quote in ("'", '"', "`"):
+        if text.count(quote) % 2:
+            return text.rfind(quote)
+    return 0
+
+
+def identifier_start(node: exp.Expr) -> int | None:
+    """The offset (within its statement) of the identifier naming ``node``."""
+    ident = node if isinstance(node, exp.Identifier) else node.find(exp.Identifier)
+    if ident is None:
+        return None
+    start = ident.meta.get("start")
+    return int(start) if start is not None else None
+
+
+def is_command(expression: exp.Expr) -> bool:
+    """sqlglot's fallback for syntax it does not model (triggers, PRAGMA...)."""
+    return isinstance(expression, exp.Command)

@@ -1,0 +1,291 @@
+"""Resolve table and column names of one statement against a Schema.
+
+sqlglot's ``qualify`` validates columns only inside SELECT scopes (see the team's sqlglot
+notes), so DML targets, SET, WHERE, ON CONFLICT and RETURNING are resolved here against the
+single target table; SELECT parts use sqlglot's own scope analysis (CTEs, derived tables,
+joins, aliases, correlated subqueries).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from harness.sql.schema import Schema, fold
+
+SYSTEM_TABLES = {
+    "sqlite_master": ("type", "name", "tbl_name", "rootpage", "sql"),
+    "sqlite_schema": ("type", "name", "tbl_name", "rootpage", "sql"),
+    "sqlite_temp_master": ("type", "name", "tbl_name", "rootpage", "sql"),
+    "sqlite_sequence": ("name", "seq"),
+}
+
+# None: the columns of a source are not known (unknown table, SELECT *, table function).
+Columns = frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class NameRef:
+    """A table or column name as written, with its offset in the statement text."""
+
+    name: str
+    offset: int | None
+    table: str | None = None  # for columns: the table it was resolved against
+
+
+def offset_of(node: exp.Expr) -> int | None:
+    ident = node if isinstance(node, exp.Identifier) else node.args.get("this")
+    if not isinstance(ident, exp.Identifier):
+        ident = node.find(exp.Identifier)
+    if ident is None or ident.meta.get("start") is None:
+        return None
+    return int(ident.meta["start"])
+
+
+def _cte_names(expression: exp.Expr) -> set[str]:
+    return {fold(cte.alias_or_name) for cte in expression.find_all(exp.CTE)}
+
+
+def is_external(table: exp.Table) -> bool:
+    """Tables we never judge: other schemas, system catalogues, table functions."""
+    db = fold(table.db or "")
+    if db and db not in ("main", "public", "dbo", "temp"):
+        return True
+    name = fold(table.name)
+    return name in SYSTEM_TABLES or name.startswith(("pragma_", "json_", "information_schema"))
+
+
+def table_refs(expression: exp.Expr) -> list[NameRef]:
+    """Every real table the statement reads or writes (not CTEs, not system tables)."""
+    ctes = _cte_names(expression)
+    out = []
+    for table in expression.find_all(exp.Table):
+        if not table.name or isinstance(table.this, exp.Func) or is_external(table):
+            continue
+        if fold(table.name) in ctes and not table.db:
+            continue
+        out.append(NameRef(table.name, offset_of(table)))
+    return out
+
+
+def _table_columns(schema: Schema, name: str) -> Columns:
+    if fold(name) in SYSTEM_TABLES:
+        return frozenset(SYSTEM_TABLES[fold(name)])
+    table = schema.table(name)
+    if table is None or not table.columns_known:
+        return None
+    cols = {c.key for c in table.columns}
+    if not table.without_rowid and not table.is_view:
+        cols |= {"rowid", "oid", "_rowid_"}
+    return frozenset(cols)
+
+
+def _scope_columns(scope: Scope) -> Columns:
+    expression = scope.expression
+    if isinstance(expression, exp.Select) or isinstance(expression, exp.SetOperation):
+        selects = expression.selects
+        if any(isinstance(s, exp.Star) or (isinstance(s, exp.Column) and s.is_star)
+               for s in selects):
+            return None
+        return frozenset(fold(n) for n in expression.named_selects)
+    return None
+
+
+def _source_columns(source: object, schema: Schema) -> Columns:
+    if isinstance(source, exp.Table):
+        if isinstance(source.this, exp.Func) or is_external(source) and (
+            fold(source.name) not in SYSTEM_TABLES
+        ):
+            return None
+        return _table_columns(schema, source.name)
+    if isinstance(source, Scope):
+        return _scope_columns(source)
+    return None
+
+
+class _Resolver:
+    def __init__(self, schema: Schema, dialect: str) -> None:
+        self.schema = schema
+        self.dialect = dialect
+        self.unknown: list[NameRef] = []
+
+    def report(self, column: exp.Expr, name: str, table: str | None) -> None:
+        ident = column.args.get("this") if isinstance(column, exp.Column) else column
+        if self.dialect == "sqlite" and isinstance(ident, exp.Identifier) and ident.quoted:
+            parent = column.parent
+            is_set_target = (isinstance(parent, exp.EQ) and parent.this is column
+                             and isinstance(parent.parent, exp.Update))
+            if not is_set_target:
+                return  # SQLite reads an unresolvable "double-quoted" word as a string.
+        self.unknown.append(NameRef(name, offset_of(column), table))
+
+    # --- SELECT parts, through sqlglot's scopes -------------------------------------------
+    def check_query(self, query: exp.Expr, outer: dict[str, tuple[str, Columns]]) -> None:
+        try:
+            scopes = traverse_scope(query)
+        except (SqlglotError, RecursionError, KeyError, AttributeError):
+            return
+        for scope in scopes:
+            self._check_scope(scope, outer)
+
+    def _visible(self, scope: Scope) -> list[dict[str, object]]:
+        chain: list[dict[str, object]] = []
+        current: Scope | None = scope
+        while current is not None:
+            chain.append(dict(current.sources))
+            current = current.parent
+        return chain
+
+    def _check_scope(self, scope: Scope, outer: dict[str, tuple[str, Columns]]) -> None:
+        chain = self._visible(scope)
+        aliases = {
+            fold(s.alias) for s in scope.expression.selects if isinstance(s, exp.Alias)
+        } if isinstance(scope.expression, exp.Select) else set()
+        for column in scope.columns:
+            if column.is_star or not column.name:
+                continue
+            if _nearest_query(column) is not scope.expression:
+                continue  # sqlglot lists a correlated subquery's columns in its parent too
+            name, qualifier = fold(column.name), fold(column.table)
+            if qualifier:
+                self._check_qualified(column, name, qualifier, chain, outer)
+                continue
+            if name in aliases:
+                continue
+            candidates: list[tuple[str, Columns]] = []
+            for sources in chain:
+                for src_name, src in sources.items():
+                    candidates.append((src_name, _source_columns(src, self.schema)))
+            candidates.extend(outer.values())
+            if not candidates or any(cols is None for _, cols in candidates):
+                continue
+            if not any(name in cols for _, cols in candidates if cols is not None):
+                tables = [n for n, _ in candidates]
+                self.report(column, column.name, tables[0] if len(tables) == 1 else None)
+
+    def _check_qualified(self, column: exp.Column, name: str, qualifier: str,
+                         chain: list[dict[str, object]],
+                         outer: dict[str, tuple[str, Columns]]) -> None:
+        for sources in chain:
+            for src_name, src in sources.items():
+                if fold(src_name) == qualifier:
+                    cols = _source_columns(src, self.schema)
+                    if cols is not None and name not in cols:
+                        real = src.name if isinstance(src, exp.Table) else src_name
+                        self.report(column, column.name, real)
+                    return
+        if qualifier in outer:
+            table, cols = outer[qualifier]
+            if cols is not None and name not in cols:
+                self.report(column, column.name, table)
+
+    # --- DML -------------------------------------------------------------------------------
+    def check_dml(self, dml: exp.Expr) -> None:
+        target = dml.this
+        if isinstance(target, exp.Schema):
+            target = target.this
+        if not isinstance(target, exp.Table) or not target.name or is_external(target):
+            return
+        cols = _table_columns(self.schema, target.name)
+        env: dict[str, tuple[str, Columns]] = {fold(target.name): (target.name, cols)}
+        if target.alias:
+            env[fold(target.alias)] = (target.name, cols)
+        if isinstance(dml, exp.Insert):
+            env["excluded"] = (target.name, cols)
+        extra = self._extra_sources(dml)
+        env.update(extra)
+        queries = _top_queries(dml)
+        for query in queries:
+            # An INSERT's SELECT cannot see the target table; UPDATE/DELETE subqueries can.
+            self.check_query(query, {} if isinstance(dml, exp.Insert) else env)
+        if cols is None:
+            return
+        if isinstance(dml, exp.Insert) and isinstance(dml.this, exp.Schema):
+            for ident in dml.this.expressions:
+                if isinstance(ident, exp.Identifier) and fold(ident.name) not in cols:
+                    self.unknown.append(NameRef(ident.name, offset_of(ident), target.name))
+        conflict = dml.args.get("conflict")
+        if conflict is not None:
+            for ident in conflict.args.get("conflict_keys") or []:
+                if isinstance(ident, exp.Identifier) and fold(ident.name) not in cols:
+                    self.unknown.append(NameRef(ident.name, offset_of(ident), target.name))
+        inside = {id(n) for q in queries for n in q.walk()}
+        for column in dml.find_all(exp.Column):
+            if id(column) in inside or column.is_star or not column.name:
+                continue
+            if column.find_ancestor(exp.Schema) is dml.this and dml.this is not target:
+                continue
+            self._check_dml_column(column, env, extra, target.name, cols)
+
+    def _check_dml_column(self, column: exp.Column, env: dict[str, tuple[str, Columns]],
+                          extra: dict[str, tuple[str, Columns]], target: str,
+                          cols: frozenset[str]) -> None:
+        name, qualifier = fold(column.name), fold(column.table)
+        if qualifier:
+            if qualifier in env:
+                table, known = env[qualifier]
+                if known is not None and name not in known:
+                    self.report(column, column.name, table)
+            return
+        if name in cols:
+            return
+        if any(known is None or name in known for _, known in extra.values()):
+            return
+        self.report(column, column.name, target)
+
+    def _extra_sources(self, dml: exp.Expr) -> dict[str, tuple[str, Columns]]:
+        """UPDATE ... FROM / DELETE ... USING tables, and joined tables."""
+        out: dict[str, tuple[str, Columns]] = {}
+        nodes: list[exp.Expr] = []
+        for key in ("from", "from_", "using", "joins"):
+            value = dml.args.get(key)
+            if isinstance(value, list):
+                nodes.extend(value)
+            elif isinstance(value, exp.Expr):
+                nodes.append(value)
+        for node in nodes:
+            for table in node.find_all(exp.Table):
+                if table.find_ancestor(exp.Subquery) is not None:
+                    out[fold(table.find_ancestor(exp.Subquery).alias or "")] = ("", None)
+                    continue
+                cols = _table_columns(self.schema, table.name)
+                out[fold(table.alias or table.name)] = (table.name, cols)
+        return out
+
+
+def _nearest_query(node: exp.Expr) -> exp.Expr | None:
+    parent = node.parent
+    while parent is not None and not isinstance(parent, exp.Query):
+        parent = parent.parent
+    return parent
+
+
+def _top_queries(dml: exp.Expr) -> list[exp.Expr]:
+    """SELECT subtrees directly inside a DML statement (each analysed with scopes)."""
+    out = []
+    for node in dml.find_all(exp.Query):
+        if node is dml:
+            continue
+        parent = node.parent
+        nested = False
+        while parent is not None and parent is not dml:
+            if isinstance(parent, exp.Query):
+                nested = True
+                break
+            parent = parent.parent
+        if not nested:
+            out.append(node)
+    return out
+
+
+def unknown_columns(expression: exp.Expr, schema: Schema, dialect: str = "sqlite") -> list[NameRef]:
+    """Column names that no visible table has, with where they are written."""
+    resolver = _Resolver(schema, dialect)
+    if isinstance(expression, (exp.Insert, exp.Update, exp.Delete)):
+        resolver.check_dml(expression)
+    elif isinstance(expression, exp.Query):
+        resolver.check_query(expression, {})
+    return resolver.unknown

@@ -1,0 +1,152 @@
+"""The schema model: our own normalised dataclasses, never SQL text.
+
+sqlglot round-trips drop STRICT and VIRTUAL and ``sqlglot.diff`` misses renamed columns,
+so both the static side (DDL) and the live side (PRAGMA) are reduced to these types and
+compared as data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+import sqlglot
+
+INTEGER_TYPES = frozenset({"INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "MEDIUMINT"})
+
+
+def fold(name: str) -> str:
+    """Identifier identity: SQLite and MySQL compare table and column names case-insensitively."""
+    return name.lower()
+
+
+def canonical_type(declared: str | None, dialect: str = "sqlite") -> str:
+    """One spelling per type so DDL text and PRAGMA output compare equal (INT == INTEGER)."""
+    if not declared:
+        return ""
+    text = " ".join(declared.split())
+    try:
+        return exp.DataType.build(text, dialect=dialect).sql(dialect=dialect).upper()
+    except (ParseError, TokenError, ValueError):
+        return text.upper()
+
+
+def canonical_default(default: str | None, dialect: str = "sqlite") -> str | None:
+    """Defaults as sqlglot writes them back, so ``'x'``/``"x"`` spellings agree."""
+    if default is None:
+        return None
+    text = default.strip()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    try:
+        return sqlglot.parse_one(text, read=dialect).sql(dialect=dialect)
+    except (ParseError, TokenError, ValueError):
+        return text
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str = ""
+    not_null: bool = False
+    default: str | None = None
+    primary_key: bool = False
+    unique: bool = False
+    generated: bool = False
+    autoincrement: bool = False
+
+    @property
+    def key(self) -> str:
+        return fold(self.name)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...] = ()
+    without_rowid: bool = False
+    strict: bool = False
+    is_view: bool = False
+    columns_known: bool = True  # False for views/CTAS whose columns could not be derived
+    primary_key: tuple[str, ...] = ()
+    unique_sets: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def key(self) -> str:
+        return fold(self.name)
+
+    def column(self, name: str) -> Column | None:
+        wanted = fold(name)
+        for col in self.columns:
+            if col.key == wanted:
+                return col
+        return None
+
+    def has_column(self, name: str) -> bool:
+        if self.column(name) is not None:
+            return True
+        return not self.without_rowid and not self.is_view and fold(name) in (
+            "rowid", "oid", "_rowid_",
+        )
+
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def rowid_alias(self) -> str | None:
+        """The INTEGER PRIMARY KEY column that aliases rowid, if any (never NULL on insert)."""
+        if self.without_rowid or self.is_view:
+            return None
+        pks = [c for c in self.columns if c.primary_key]
+        if len(pks) == 1 and (pks[0].type in INTEGER_TYPES or pks[0].autoincrement):
+            return pks[0].name
+        return None
+
+    def with_columns(self, columns: tuple[Column, ...]) -> Table:
+        return replace(self, columns=columns)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Tables by folded name. Immutable: applying DDL returns a new Schema."""
+
+    tables: Mapping[str, Table] = field(default_factory=lambda: MappingProxyType({}))
+
+    def table(self, name: str) -> Table | None:
+        return self.tables.get(fold(_unqualify(name)))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.table(name) is not None
+
+    def __iter__(self) -> Iterator[Table]:
+        return iter(self.tables.values())
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+    def put(self, table: Table) -> Schema:
+        tables = dict(self.tables)
+        tables[table.key] = table
+        return Schema(MappingProxyType(tables))
+
+    def remove(self, name: str) -> Schema:
+        tables = dict(self.tables)
+        tables.pop(fold(_unqualify(name)), None)
+        return Schema(MappingProxyType(tables))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Schema) and dict(self.tables) == dict(other.tables)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.tables)))
+
+
+def _unqualify(name: str) -> str:
+    """``main.t`` / ``public.t`` name the same table as ``t``."""
+    head, _, tail = name.rpartition(".")
+    if head and fold(head) in ("main", "public", "dbo"):
+        return tail
+    return name
