@@ -152,11 +152,15 @@ def table_from_create(create: exp.Create, dialect: str, without_rowid: bool = Fa
     )
     if create.expression is not None and not columns:
         return _table_from_select(name, create.expression, kind=str(create.args.get("kind")))
+    table = Table(name, tuple(columns), without_rowid=without_rowid, strict=strict,
+                  primary_key=pk, unique_sets=tuple(uniques))
     if strict or without_rowid:
-        # PRIMARY KEY implies NOT NULL in STRICT and WITHOUT ROWID tables.
-        columns = [replace(c, not_null=True) if c.primary_key else c for c in columns]
-    return Table(name, tuple(columns), without_rowid=without_rowid, strict=strict,
-                 primary_key=pk, unique_sets=tuple(uniques))
+        # PRIMARY KEY implies NOT NULL in STRICT and WITHOUT ROWID tables (not the rowid).
+        alias = table.rowid_alias()
+        table = table.with_columns(tuple(
+            replace(c, not_null=True) if c.primary_key and c.name != alias else c
+            for c in table.columns))
+    return table
 
 
 def _table_from_select(name: str, query: exp.Expr, kind: str) -> Table:

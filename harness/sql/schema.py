@@ -16,9 +16,6 @@ from sqlglot.errors import ParseError, TokenError
 
 import sqlglot
 
-INTEGER_TYPES = frozenset({"INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "MEDIUMINT"})
-
-
 def fold(name: str) -> str:
     """Identifier identity: SQLite and MySQL compare table and column names case-insensitively."""
     return name.lower()
@@ -101,8 +98,8 @@ class Table:
         if self.without_rowid or self.is_view:
             return None
         pks = [c for c in self.columns if c.primary_key]
-        if len(pks) == 1 and (pks[0].type in INTEGER_TYPES or pks[0].autoincrement):
-            return pks[0].name
+        if len(pks) == 1 and (pks[0].type.upper() == "INTEGER" or pks[0].autoincrement):
+            return pks[0].name  # exactly "INTEGER": "INT PRIMARY KEY" is no rowid alias
         return None
 
     def with_columns(self, columns: tuple[Column, ...]) -> Table:

@@ -1,0 +1,196 @@
+"""Each SQL rule: a case it must flag, and a near miss it must not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.helpers import assert_rules, findings
+
+SCHEMA = '''
+import sqlite3
+conn = sqlite3.connect("app.db")
+conn.executescript("""
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL DEFAULT '',
+    age INTEGER
+);
+CREATE TABLE IF NOT EXISTS posts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    title TEXT NOT NULL,
+    body TEXT
+);
+""")
+'''
+
+
+def run(tmp_path: Path, code: str, **config: object) -> list:
+    return findings(tmp_path, {"schema.py": SCHEMA, "app.py": code}, **config)
+
+
+CASES = [
+    # (rule expected or None, code)
+    ("unknown-table", 'conn.execute("SELECT id FROM user WHERE id = ?", (1,))'),
+    (None, 'conn.execute("SELECT id FROM users WHERE id = ?", (1,))'),
+    (None, 'conn.execute("SELECT name FROM sqlite_master WHERE type = ?", ("table",))'),
+    ("unknown-column", 'conn.execute("SELECT nme FROM users")'),
+    (None, 'conn.execute("SELECT name FROM users")'),
+    ("unknown-column", 'conn.execute("INSERT INTO users (name, nme) VALUES (?, ?)", ("a", 1))'),
+    ("unknown-column", 'conn.execute("UPDATE users SET nme = ? WHERE id = ?", ("a", 1))'),
+    ("unknown-column", 'conn.execute("DELETE FROM users WHERE idd = ?", (1,))'),
+    ("unknown-column", 'conn.execute("SELECT u.name, p.titel FROM users u JOIN posts p ON '
+                       'p.user_id = u.id")'),
+    (None, 'conn.execute("SELECT u.name, p.title FROM users u JOIN posts p ON p.user_id = u.id")'),
+    (None, 'conn.execute("WITH c AS (SELECT id, name AS n FROM users) SELECT n FROM c")'),
+    ("unknown-column", 'conn.execute("WITH c AS (SELECT id, name AS n FROM users) '
+                       'SELECT name FROM c")'),
+    (None, 'conn.execute("SELECT s.n FROM (SELECT name AS n FROM users) AS s")'),
+    (None, 'conn.execute("SELECT id FROM users WHERE id IN (SELECT user_id FROM posts '
+           'WHERE posts.title = users.name)")'),
+    (None, 'conn.execute("INSERT INTO users (name) VALUES (?) ON CONFLICT(id) DO UPDATE '
+           'SET name = excluded.name RETURNING id", ("a",))'),
+    ("unknown-column", 'conn.execute("INSERT INTO users (name) VALUES (?) ON CONFLICT(id) DO '
+                       'UPDATE SET name = excluded.nme", ("a",))'),
+    ("unknown-column", 'conn.execute("INSERT INTO users (name) VALUES (?) RETURNING idd", ("a",))'),
+    (None, 'conn.execute(\'SELECT "name" FROM "users"\')'),
+    (None, 'conn.execute("SELECT NAME FROM USERS")'),
+    (None, 'conn.execute("SELECT rowid, name FROM users ORDER BY rowid")'),
+    (None, 'conn.execute("SELECT name AS n FROM users ORDER BY n")'),
+    ("insert-arity", 'conn.execute("INSERT INTO users (name, email) VALUES (?)", ("a",))'),
+    (None, 'conn.execute("INSERT INTO users (name, email) VALUES (?, ?)", ("a", "b"))'),
+    ("insert-arity", 'conn.execute("INSERT INTO users VALUES (?, ?)", (1, "a"))'),
+    (None, 'conn.execute("INSERT INTO users VALUES (?, ?, ?, ?)", (1, "a", "b", 3))'),
+    ("param-count", 'conn.execute("INSERT INTO users (name, email) VALUES (?, ?)", ("a",))'),
+    ("param-count", 'conn.execute("SELECT * FROM users WHERE id = ?")'),
+    ("param-count", 'conn.execute("SELECT * FROM users WHERE id = :id", (1,))'),
+    (None, 'conn.execute("SELECT * FROM users WHERE id = ?", [1])'),
+    (None, 'conn.execute("SELECT * FROM users WHERE id = ?", params)'),
+    (None, 'conn.execute("SELECT * FROM users WHERE id = ?", (*ids,))'),
+    ("param-count", 'conn.executemany("INSERT INTO users (name) VALUES (?)", [("a", 1)])'),
+    (None, 'conn.executemany("INSERT INTO users (name) VALUES (?)", [("a",), ("b",)])'),
+    ("not-null-missing", 'conn.execute("INSERT INTO users (email) VALUES (?)", ("a",))'),
+    (None, 'conn.execute("INSERT INTO users (name) VALUES (?)", ("a",))'),
+    ("not-null-missing", 'conn.execute("INSERT INTO posts (user_id) VALUES (?)", (1,))'),
+    (None, 'conn.execute("INSERT INTO posts (user_id, title) VALUES (?, ?)", (1, "t"))'),
+    ("sql-syntax", 'conn.execute("INSERT INTO users (name VALUES (?)", ("a",))'),
+    ("sql-syntax", 'conn.execute("SELEC name FROM users")'),
+    (None, 'conn.execute("SELECT name FROM users -- ; not a second statement\\n")'),
+    (None, 'conn.execute("SELECT \'it\'\'s; fine\' FROM users")'),
+    (None, 'log.info("could not create table users: %s", err)'),
+    (None, 'conn.execute(f"SELECT {col} FROM users ORDER BY {col} {direction}")'),
+    ("unknown-column", 'conn.execute(f"SELECT nme FROM users WHERE id = {user_id}")'),
+    (None, 'conn.execute("SELECT name FROM users WHERE email = \\"x@y\\"")'),
+]
+
+
+@pytest.mark.parametrize(("rule", "code"), CASES, ids=[f"{i}-{c[0]}" for i, c in enumerate(CASES)])
+def test_sql_rule_cases(tmp_path: Path, rule: str | None, code: str) -> None:
+    got = run(tmp_path, "from schema import conn\n" + code + "\n")
+    assert_rules(got, *([rule] if rule else []))
+
+
+PARAMSTYLES = [
+    ("postgres", '"SELECT * FROM users WHERE id = %s AND name = %s"', "(1, 'a')", None),
+    ("postgres", '"SELECT * FROM users WHERE id = %s AND name = %s"', "(1,)", "param-count"),
+    ("postgres", '"SELECT * FROM users WHERE id = %(id)s"', "(1,)", "param-count"),
+    ("mysql", '"SELECT * FROM users WHERE id = %s"', "(1,)", None),
+    ("sqlite", '"SELECT * FROM users WHERE id = ?1 AND age > ?1"', "(1,)", None),
+    ("sqlite", '"SELECT * FROM users WHERE id = ?2"', "(1,)", "param-count"),
+    ("postgres", '"SELECT * FROM users WHERE id = $1 AND age > $2"', "(1, 2)", None),
+    ("postgres", '"SELECT * FROM users WHERE id = $1 AND age > $2"', "(1,)", "param-count"),
+    ("sqlite", '"SELECT * FROM users WHERE id = :1"', "(1,)", None),
+    ("sqlite", '"SELECT * FROM users WHERE id = \'?\' AND name = ?"', "('a',)", None),
+]
+
+
+@pytest.mark.parametrize(("dialect", "sql", "params", "rule"), PARAMSTYLES)
+def test_paramstyles(tmp_path: Path, dialect: str, sql: str, params: str,
+                     rule: str | None) -> None:
+    got = run(tmp_path, f"from schema import conn\nconn.execute({sql}, {params})\n",
+              dialect=dialect)
+    assert_rules([d for d in got if d.rule != "sql-syntax" or dialect == "sqlite"],
+                 *([rule] if rule else []))
+
+
+def test_location_points_at_the_name_inside_a_multiline_string(tmp_path: Path) -> None:
+    code = 'from schema import conn\nconn.execute("""\n    SELECT id,\n           nme\n' \
+           '    FROM users""")\n'
+    got = run(tmp_path, code)
+    assert [(d.rule, d.path, d.line, d.col) for d in got] == [("unknown-column", "app.py", 4, 12)]
+
+
+def test_location_through_implicit_concatenation(tmp_path: Path) -> None:
+    code = 'from schema import conn\nconn.execute(\n    "SELECT id "\n    "FROM userz"\n)\n'
+    got = run(tmp_path, code)
+    assert [(d.rule, d.line, d.col) for d in got] == [("unknown-table", 4, 11)]
+
+
+def test_syntax_error_location(tmp_path: Path) -> None:
+    code = 'from schema import conn\nconn.execute("INSERT INTO users (name VALUES (?)", (1,))\n'
+    got = run(tmp_path, code)
+    assert [(d.rule, d.line) for d in got] == [("sql-syntax", 2)]
+    assert "VALUES" in got[0].message
+
+
+def test_sql_file(tmp_path: Path) -> None:
+    files = {"schema.sql": "CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT);\n",
+             "queries.sql": "SELECT id,\n  y FROM a;\n"}
+    got = findings(tmp_path, files)
+    assert [(d.rule, d.path, d.line, d.col) for d in got] == [
+        ("unknown-column", "queries.sql", 2, 3)]
+
+
+def test_no_ddl_means_no_unknown_table(tmp_path: Path) -> None:
+    got = findings(tmp_path, {"app.py": 'conn.execute("SELECT * FROM anything")\n'})
+    assert got == []
+
+
+def test_suppression_comment(tmp_path: Path) -> None:
+    code = ('from schema import conn\n'
+            'conn.execute("SELECT nme FROM users")  # dbharness: ignore[unknown-column]\n'
+            'conn.execute("SELECT nme FROM users")  # dbharness: ignore[unknown-table]\n'
+            'conn.execute("SELECT nme FROM users")  # dbharness: ignore\n')
+    got = run(tmp_path, code)
+    assert [(d.rule, d.line) for d in got] == [("unknown-column", 3)]
+
+
+def test_external_tables_config(tmp_path: Path) -> None:
+    code = 'from schema import conn\nconn.execute("SELECT id FROM auth_user")\n'
+    assert_rules(run(tmp_path, code), "unknown-table")
+    assert_rules(run(tmp_path, code, external_tables=("auth_user",)))
+
+
+def test_disable_rule(tmp_path: Path) -> None:
+    code = 'from schema import conn\nconn.execute("SELECT nme FROM users")\n'
+    assert_rules(run(tmp_path, code, disable=("unknown-column",)))
+
+
+COLUMN = st.from_regex(r"c[a-z]{1,5}", fullmatch=True)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table_cols=st.lists(COLUMN, min_size=1, max_size=6, unique=True),
+       used=st.lists(COLUMN, min_size=1, max_size=4, unique=True),
+       kind=st.sampled_from(["insert", "select"]))
+def test_unknown_column_iff_absent(tmp_path: Path, table_cols: list[str], used: list[str],
+                                   kind: str) -> None:
+    """For random schemas and column lists: unknown-column exactly for the absent names."""
+    ddl = f"CREATE TABLE t ({', '.join(c + ' TEXT' for c in table_cols)})"
+    if kind == "insert":
+        sql = f"INSERT INTO t ({', '.join(used)}) VALUES ({', '.join('?' for _ in used)})"
+        params = "(" + "".join("1, " for _ in used) + ")"
+    else:
+        sql = f"SELECT {', '.join(used)} FROM t"
+        params = "()"
+    code = f'conn.execute("{ddl}")\nconn.execute("{sql}", {params})\n'
+    got = findings(tmp_path, {"app.py": code})
+    reported = sorted(d.column for d in got if d.rule == "unknown-column")
+    assert reported == sorted(c for c in used if c not in table_cols)
+    assert all(d.rule == "unknown-column" for d in got), [str(d) for d in got]
