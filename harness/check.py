@@ -46,7 +46,7 @@ def _extract(path: Path, config: Config, cache: FactCache | None, stats: Stats) 
             return hit
     try:
         facts = extract_file(path, display, module)
-    except Exception as err:  # noqa: BLE001 - one file's bug must not stop the run
+    except Exception as err:
         facts = FileFacts(display, module, error=f"internal error: {type(err).__name__}: {err}")
         return facts
     stats.extracted += 1
@@ -105,7 +105,7 @@ def run_check(config: Config, paths: tuple[str, ...] | None = None) -> CheckResu
             continue
         try:
             found.extend(rule.check(model))
-        except Exception as err:  # noqa: BLE001 - a rule's bug is reported, not fatal
+        except Exception as err:
             found.append(INTERNAL_ERROR.diagnostic(
                 Location(".", 1, 1), f"rule {rule.slug} failed: {type(err).__name__}: {err}"))
     if config.external_tables:

@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
-    except Exception as err:  # noqa: BLE001 - never a bare traceback for a user
+    except Exception as err:
         print(f"dbharness: internal error: {type(err).__name__}: {err} "
               "(please report this; run with PYTHONDEVMODE=1 for details)", file=sys.stderr)
         if "PYTHONDEVMODE" in __import__("os").environ:

@@ -72,7 +72,7 @@ def contracts_mermaid(model: Model) -> str:
     out = ["flowchart LR"]
     ids: dict[str, str] = {}
 
-    def node(label: str, shape: str) -> str:
+    def node(label: str, shape: tuple[str, str]) -> str:
         if label not in ids:
             ids[label] = f"n{len(ids)}"
             safe = label.replace('"', "'")

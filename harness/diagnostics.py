@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
     NOTE = "note"
@@ -61,9 +61,8 @@ class Diagnostic:
 
     def fingerprint(self) -> str:
         """Identity that survives unrelated edits: used by baselines (no line numbers)."""
-        return "|".join(
-            [self.rule, self.path, self.table or "", self.column or "", self.key or "", self.message]
-        )
+        parts = [self.rule, self.path, self.table or "", self.column or "", self.key or ""]
+        return "|".join([*parts, self.message])
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: {self.code} [{self.rule}] {self.message}"

@@ -23,7 +23,7 @@ def _work(item: tuple[str, str, str]) -> FileFacts:
     path, display, module = item
     try:
         return extract_file(Path(path), display, module)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         return FileFacts(display, module, error=f"internal error: {type(err).__name__}: {err}")
 
 

@@ -73,12 +73,10 @@ class ProjectIndex:
         if facts is None:
             return False
         for imp in facts.imports:
-            if imp.local == name:
-                target = imp.module if imp.name is None else imp.module
-                if self.find_module(target) is None and self.find_module(
-                    f"{imp.module}.{imp.name}" if imp.name else imp.module
-                ) is None:
-                    return True
+            full = f"{imp.module}.{imp.name}" if imp.name else imp.module
+            if imp.local == name and self.find_module(imp.module) is None and \
+                    self.find_module(full) is None:
+                return True
         return False
 
     def lookup(self, module: str, name: str, depth: int = 0) -> Symbol | None:
@@ -171,7 +169,7 @@ class ProjectIndex:
             symbol = self.resolve_chain(module, callee.chain)
         if symbol is not None and symbol.kind == "function":
             fn = self.functions[(symbol.module, symbol.name)]
-            bound = fn.cls is not None and callee.root in ("self", "instance") or (
+            bound = (fn.cls is not None and callee.root in ("self", "instance")) or (
                 fn.cls is not None and len(callee.chain) > 1 and self._via_instance(module, call)
             )
             return Target(symbol.module, fn, bound, how)

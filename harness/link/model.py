@@ -7,11 +7,12 @@ from dataclasses import dataclass, replace
 from harness.diagnostics import Location
 from harness.link.index import COMMON_METHODS, ProjectIndex, Target
 from harness.link.writers import NAMED, Read, Writer, sql_text, writers_of_execute
+from harness.python.extract import DDL_HINT
 from harness.python.facts import (
     Arg,
     CallArg,
-    CallFact,
     Callee,
+    CallFact,
     ExecuteFact,
     FileFacts,
     ParamArg,
@@ -21,7 +22,6 @@ from harness.python.facts import (
     RefArg,
     TextArg,
 )
-from harness.python.extract import DDL_HINT
 from harness.python.text import Text
 from harness.sql.ddl import SchemaBuilder, table_name
 from harness.sql.dml import describe
@@ -352,8 +352,9 @@ class _Linker:
 
 
 def _ident_offset(node: object) -> int | None:
-    from harness.sql.resolve import offset_of
     from sqlglot import exp
+
+    from harness.sql.resolve import offset_of
 
     if isinstance(node, exp.Schema):
         node = node.this

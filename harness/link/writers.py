@@ -101,9 +101,9 @@ def writers_of_execute(module: str, path: str, execute: ExecuteFact, text: Text,
         params = execute.params
         if isinstance(params, ParamArg) and statement.placeholders.named:
             column_of = {f.name: f.column for f in info.feeds if f.name}
-            reads = tuple(Read(n, column_of.get(n, ""), True)
+            named = tuple(Read(n, column_of.get(n, ""), True)
                           for n in sorted(statement.placeholders.names))
-            out.append(replace(base, param=params.name, mode=NAMED, reads=reads))
+            out.append(replace(base, param=params.name, mode=NAMED, reads=named))
         elif isinstance(params, SeqArg):
             column_at = {f.index: f.column for f in info.feeds if f.index is not None}
             by_param: dict[str, list[Read]] = {}
@@ -122,9 +122,9 @@ def _keyed_param(text: Text, columns: tuple[str, ...] | None, set_columns: list[
     names = list(columns or ()) + set_columns
     for name in names:
         hole = text.hole(name)
-        if hole is not None and hole.kind == KEYS and hole.param:
-            if _passes_values(execute, hole.param):
-                return hole.param
+        if hole is not None and hole.kind == KEYS and hole.param and \
+                _passes_values(execute, hole.param):
+            return hole.param
     return None
 
 

@@ -44,8 +44,8 @@ from harness.python.values import (
     Ref,
     Seq,
     Spread,
-    ValuesOf,
     Value,
+    ValuesOf,
     to_arg,
 )
 
@@ -55,7 +55,8 @@ DDL_HINT = re.compile(
     re.IGNORECASE,
 )
 SUPPRESS = re.compile(r"#\s*dbharness:\s*ignore(?:\[([A-Za-z0-9_,\- ]+)\])?")
-PERCENT_SPEC = re.compile(r"%(\([^)]*\))?[#0\- +]*(\*|\d+)?(\.(\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
+PERCENT_SPEC = re.compile(
+    r"%(\([^)]*\))?[#0\- +]*(\*|\d+)?(\.(\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
 BUILTIN_TYPES = frozenset({
     "dict", "Dict", "list", "List", "str", "int", "float", "bool", "bytes", "Any", "Mapping",
     "MutableMapping", "Sequence", "Iterable", "Optional", "Union", "object", "tuple", "Tuple",
@@ -509,7 +510,8 @@ class Extractor:
         if isinstance(iterable, ParamValue):
             iterable = KeysOf(iterable.name)  # iterating a dict yields its keys
         target = node.generators[0].target if node.generators else None
-        inner = _Scope(scope.function, scope.cls, scope.params, dict(scope.values), scope.branch)
+        inner = _Scope(scope.function, scope.cls, scope.params, dict(scope.values),
+                       dict(scope.param_types), scope.branch)
         if isinstance(iterable, KeysOf) and isinstance(target, ast.Name):
             inner.values[target.id] = KeysOf(iterable.param)
         elif isinstance(target, ast.Name):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from harness.python.text import Text
 
@@ -130,8 +129,8 @@ class SpreadArg:
     inner: Arg
 
 
-Arg = Union[RecordArg, ParamArg, TextArg, KeyArg, ValuesArg, CallArg, ConstArg, SeqArg,
-            RecordsArg, RefArg, UnknownArg, SpreadArg]
+Arg = (RecordArg | ParamArg | TextArg | KeyArg | ValuesArg | CallArg | ConstArg | SeqArg
+       | RecordsArg | RefArg | UnknownArg | SpreadArg)
 
 
 @dataclass(frozen=True)

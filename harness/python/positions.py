@@ -199,7 +199,7 @@ def literal_map(node: ast.Constant, lines: list[str]) -> PosMap:
     """Position map of a (possibly implicitly concatenated) string constant."""
     col = char_col(lines[node.lineno - 1], node.col_offset) + 1
     fallback = PosMap((), node.lineno, col)
-    if len(node.value) > 200_000:
+    if not isinstance(node.value, str) or len(node.value) > 200_000:
         return fallback
     pieces = string_pieces(node, lines)
     if pieces is None or any(p.text is None for p in pieces):

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlglot import exp
-
 from sqlglot.errors import TokenError
-from sqlglot.tokens import TokenType
+from sqlglot.tokenizer_core import TokenType
 
 from harness.sql.parse import Statement, _dialect
 from harness.sql.schema import Column, Schema, Table, canonical_default, fold
@@ -93,7 +92,8 @@ def column_from_def(node: exp.Expr, dialect: str, text: str = "") -> Column | No
     ):
         col = replace(col, default="nextval", not_null=True)
     for constraint in node.args.get("constraints") or []:
-        ckind = constraint.args.get("kind") if isinstance(constraint, exp.ColumnConstraint) else None
+        ckind = (constraint.args.get("kind") if isinstance(constraint, exp.ColumnConstraint)
+                 else None)
         if isinstance(ckind, exp.NotNullColumnConstraint):
             col = replace(col, not_null=not ckind.args.get("allow_null"))
         elif isinstance(ckind, exp.DefaultColumnConstraint):
@@ -136,7 +136,8 @@ def table_from_create(create: exp.Create, dialect: str, without_rowid: bool = Fa
         if col is not None:
             columns.append(col)
             continue
-        inner = item.expressions[0] if isinstance(item, exp.Constraint) and item.expressions else item
+        constrained = isinstance(item, exp.Constraint) and item.expressions
+        inner = item.expressions[0] if constrained else item
         if isinstance(inner, exp.PrimaryKey):
             pk = _names(inner)
         elif isinstance(inner, exp.UniqueColumnConstraint):

@@ -8,6 +8,7 @@ so one bad statement does not hide the others.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,7 +17,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from harness.sql.placeholders import Placeholders, find_placeholders, normalise
 
@@ -71,7 +72,8 @@ def _split(tokens: list[Token]) -> list[list[Token]]:
             current, in_trigger = [], False
             continue
         current.append(tok)
-        if len(current) <= 4 and tok.text.upper() == "TRIGGER" and current[0].text.upper() == "CREATE":
+        if len(current) <= 4 and tok.text.upper() == "TRIGGER" and \
+                current[0].text.upper() == "CREATE":
             in_trigger = True
     if current:
         chunks.append(current)
@@ -80,7 +82,7 @@ def _split(tokens: list[Token]) -> list[list[Token]]:
 
 def _strip_without_rowid(text: str, tokens: list[Token], base: int) -> tuple[str, bool]:
     """sqlglot falls back to Command on WITHOUT ROWID; blank it out and remember it."""
-    for a, b in zip(tokens, tokens[1:]):
+    for a, b in itertools.pairwise(tokens):
         if a.text.upper() == "WITHOUT" and b.text.upper() == "ROWID":
             s, e = a.start - base, b.end + 1 - base
             return text[:s] + " " * (e - s) + text[e:], True

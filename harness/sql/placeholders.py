@@ -9,10 +9,11 @@ the rewritten text is the offset in the original, and no position map is needed.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 QMARK = "qmark"
 NUMERIC = "numeric"
@@ -132,7 +133,7 @@ def _pyformat(tokens: Sequence[Token], i: int) -> Placeholder | None:
     kinds = [t.token_type for t in parts]
     if kinds[1] != TokenType.L_PAREN or kinds[3] != TokenType.R_PAREN:
         return None
-    if parts[4].text != "s" or not all(_adjacent(a, b) for a, b in zip(parts, parts[1:])):
+    if parts[4].text != "s" or not all(_adjacent(a, b) for a, b in itertools.pairwise(parts)):
         return None
     return Placeholder(PYFORMAT, parts[2].text, None, parts[0].start, parts[4].end + 1)
 

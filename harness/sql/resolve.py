@@ -85,7 +85,7 @@ def _table_columns(schema: Schema, name: str) -> Columns:
 
 def _scope_columns(scope: Scope) -> Columns:
     expression = scope.expression
-    if isinstance(expression, exp.Select) or isinstance(expression, exp.SetOperation):
+    if isinstance(expression, (exp.Select, exp.SetOperation)):
         selects = expression.selects
         if any(isinstance(s, exp.Star) or (isinstance(s, exp.Column) and s.is_star)
                for s in selects):
@@ -96,9 +96,9 @@ def _scope_columns(scope: Scope) -> Columns:
 
 def _source_columns(source: object, schema: Schema) -> Columns:
     if isinstance(source, exp.Table):
-        if isinstance(source.this, exp.Func) or is_external(source) and (
+        if isinstance(source.this, exp.Func) or (is_external(source) and (
             fold(source.name) not in SYSTEM_TABLES
-        ):
+        )):
             return None
         return _table_columns(schema, source.name)
     if isinstance(source, Scope):
@@ -216,8 +216,6 @@ class _Resolver:
         for column in dml.find_all(exp.Column):
             if id(column) in inside or column.is_star or not column.name:
                 continue
-            if column.find_ancestor(exp.Schema) is dml.this and dml.this is not target:
-                continue
             self._check_dml_column(column, env, extra, target.name, cols)
 
     def _check_dml_column(self, column: exp.Column, env: dict[str, tuple[str, Columns]],
@@ -248,8 +246,9 @@ class _Resolver:
                 nodes.append(value)
         for node in nodes:
             for table in node.find_all(exp.Table):
-                if table.find_ancestor(exp.Subquery) is not None:
-                    out[fold(table.find_ancestor(exp.Subquery).alias or "")] = ("", None)
+                subquery = table.find_ancestor(exp.Subquery)
+                if subquery is not None:
+                    out[fold(subquery.alias or "")] = ("", None)
                     continue
                 cols = _table_columns(self.schema, table.name)
                 out[fold(table.alias or table.name)] = (table.name, cols)
@@ -265,7 +264,7 @@ def _nearest_query(node: exp.Expr) -> exp.Expr | None:
 
 def _top_queries(dml: exp.Expr) -> list[exp.Expr]:
     """SELECT subtrees directly inside a DML statement (each analysed with scopes)."""
-    out = []
+    out: list[exp.Expr] = []
     for node in dml.find_all(exp.Query):
         if node is dml:
             continue

@@ -11,10 +11,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-import sqlglot
 
 def fold(name: str) -> str:
     """Identifier identity: SQLite and MySQL compare table and column names case-insensitively."""
