@@ -1,0 +1,157 @@
+"""Make legacy snapshots: today's schema (or an older revision's DDL) filled with rows that
+satisfy its constraints, dumped as ``sqlite3 .dump`` text."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import tempfile
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from harness.config import Config
+from harness.discovery import SUFFIXES, _excluded
+from harness.errors import ConfigError, ToolError
+from harness.migrations.compare import q
+from harness.migrations.runner import run_entry
+from harness.python.source import extract_source, module_name
+from harness.sql.parse import parse_sql
+
+
+def _order(conn: sqlite3.Connection) -> list[str]:
+    """Tables parents first, so foreign keys have rows to point at."""
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                         "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    deps = {t: {r[2] for r in conn.execute(f"PRAGMA foreign_key_list({q(t)})")} - {t}
+            for t in tables}
+    ordered: list[str] = []
+    while deps:
+        ready = sorted(t for t, d in deps.items() if not (d & deps.keys()))
+        if not ready:
+            ready = sorted(deps)  # a cycle: insert anyway, nulls where allowed
+        for t in ready:
+            ordered.append(t)
+            deps.pop(t)
+    return ordered
+
+
+def _candidates(declared: str, column: str, i: int) -> list[Any]:
+    t = declared.upper()
+    if "BOOL" in t:
+        return [i % 2, 0, 1]
+    if "INT" in t:
+        return [i + 1, 0, 1]
+    if any(x in t for x in ("REAL", "FLOA", "DOUB", "NUM", "DEC")):
+        return [i + 0.5, 0.0, 1.0]
+    if "BLOB" in t:
+        return [bytes([i % 256]) * 4]
+    if "DATE" in t or "TIME" in t:
+        return [f"2024-01-{(i % 28) + 1:02d}T00:00:00"]
+    return [f"{column}-{i + 1}", "a", ""]
+
+
+def fill_rows(conn: sqlite3.Connection, rows: int) -> None:
+    for table in _order(conn):
+        info = [r for r in conn.execute(f"PRAGMA table_xinfo({q(table)})") if r[6] == 0]
+        fks = {r[3]: (r[2], r[4]) for r in conn.execute(f"PRAGMA foreign_key_list({q(table)})")}
+        pks = [r for r in info if r[5]]
+        auto = len(pks) == 1 and (pks[0][2] or "").upper() == "INTEGER"
+        for i in range(rows):
+            names, values = [], []
+            for _cid, name, declared, _nn, _dflt, pk, _hidden in info:
+                if auto and pk:
+                    continue
+                if name in fks:
+                    parent, parent_col = fks[name]
+                    row = conn.execute(
+                        f"SELECT {q(parent_col or 'rowid')} FROM {q(parent)} "
+                        f"LIMIT 1 OFFSET ?", (i,)).fetchone() or conn.execute(
+                        f"SELECT {q(parent_col or 'rowid')} FROM {q(parent)} LIMIT 1").fetchone()
+                    names.append(name)
+                    values.append(row[0] if row else None)
+                    continue
+                names.append(name)
+                values.append(_candidates(declared or "", name, i)[0])
+            sql = (f"INSERT INTO {q(table)} ({', '.join(q(n) for n in names)}) "
+                   f"VALUES ({', '.join('?' for _ in names)})") if names else \
+                f"INSERT INTO {q(table)} DEFAULT VALUES"
+            try:
+                conn.execute(sql, values)
+            except sqlite3.IntegrityError:
+                continue  # a CHECK or UNIQUE we could not satisfy: fewer rows, still valid
+    conn.commit()
+
+
+def _dump(conn: sqlite3.Connection, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(conn.iterdump()) + "\n"
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version:
+        text = text.replace("BEGIN TRANSACTION;", f"BEGIN TRANSACTION;\nPRAGMA user_version = "
+                            f"{version};", 1)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def create_snapshot(config: Config, entry: str, name: str, out_dir: Path, rows: int) -> Path:
+    with tempfile.TemporaryDirectory(prefix="dbharness-") as tmp:
+        db = Path(tmp) / "fresh.sqlite"
+        outcome = run_entry(entry, db, config.root, config.timeout)
+        if not outcome.ok:
+            raise ToolError(f"running {entry}: {outcome.describe()}")
+        with closing(sqlite3.connect(db)) as conn:
+            fill_rows(conn, rows)
+            return _dump(conn, out_dir / f"{name}.sql")
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise ConfigError(f"cannot run git: {err}") from err
+    if proc.returncode != 0:
+        raise ConfigError(f"git {' '.join(args)}: {proc.stderr.strip() or 'failed'}")
+    return proc.stdout
+
+
+def ddl_at_revision(config: Config, rev: str) -> list[str]:
+    """The DDL the project declared at ``rev``, read statically (old code is never run)."""
+    names = _git(config.root, "ls-tree", "-r", "--name-only", rev).splitlines()
+    prefixes = [p.strip("./") for p in config.paths if p not in (".", "")]
+    texts: list[tuple[str, int, str]] = []
+    for name in sorted(names):
+        if not name.endswith(SUFFIXES) or _excluded(name, config.exclude):
+            continue
+        if prefixes and not any(name == p or name.startswith(p + "/") for p in prefixes):
+            continue
+        source = _git(config.root, "show", f"{rev}:{name}")
+        if name.endswith(".sql"):
+            texts.append((name, 0, source))
+            continue
+        facts = extract_source(source, name, module_name(config.root / name, config.root))
+        for text in facts.ddl:
+            if not text.holes:
+                texts.append((name, text.line, text.text))
+    return [t for _, _, t in sorted(texts)]
+
+
+def snapshot_from_git(config: Config, rev: str, name: str | None, out_dir: Path,
+                      rows: int) -> Path:
+    texts = ddl_at_revision(config, rev)
+    if not texts:
+        raise ToolError(f"no DDL found at {rev} under {', '.join(config.paths)}")
+    with tempfile.TemporaryDirectory(prefix="dbharness-") as tmp:
+        db = Path(tmp) / "old.sqlite"
+        with closing(sqlite3.connect(db)) as conn:
+            for text in texts:
+                for statement in parse_sql(text).statements:
+                    try:
+                        conn.execute(statement.text)
+                    except sqlite3.Error:
+                        continue  # e.g. a guarded ALTER the old code ran only when needed
+            conn.commit()
+            fill_rows(conn, rows)
+            safe = rev.replace("/", "-").replace("~", "-").replace("^", "-")
+            return _dump(conn, out_dir / f"{name or 'git-' + safe}.sql")
