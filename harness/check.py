@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.cache import FactCache
@@ -15,6 +15,7 @@ from harness.python.facts import FileFacts
 from harness.python.source import extract_file, module_name
 from harness.python.text import Text
 from harness.rules import FILE_ERROR, INTERNAL_ERROR, all_rules
+from harness.sql.schema import Schema
 from harness.sqlfiles import read_sql_file
 
 
@@ -91,10 +92,34 @@ def gather(config: Config, paths: tuple[str, ...] | None = None
     return files, sql_files, problems, stats
 
 
+def legacy_schemas(config: Config) -> tuple[tuple[tuple[str, Schema], ...], list[Diagnostic]]:
+    """Schemas of the legacy snapshots, for missing-migration (an unreadable one is reported)."""
+    import tempfile
+
+    from harness.errors import SnapshotError
+    from harness.migrations.snapshots import discover, snapshot_schema
+
+    out: list[tuple[str, Schema]] = []
+    problems: list[Diagnostic] = []
+    snapshots = discover(config.snapshots, config.root)
+    if not snapshots:
+        return (), []
+    with tempfile.TemporaryDirectory(prefix="dbharness-") as tmp:
+        for snapshot in snapshots:
+            try:
+                out.append((snapshot.name, snapshot_schema(snapshot, Path(tmp))))
+            except SnapshotError as err:
+                problems.append(FILE_ERROR.diagnostic(Location(snapshot.name, 1, 1), str(err)))
+    return tuple(out), problems
+
+
 def run_check(config: Config, paths: tuple[str, ...] | None = None) -> CheckResult:
     files, sql_files, problems, stats = gather(config, paths)
     start = time.perf_counter()
     model = link(files, sql_files, config.dialect)
+    legacy, snapshot_problems = legacy_schemas(config)
+    model = replace(model, legacy=legacy)
+    problems.extend(snapshot_problems)
     stats.timings["link"] = time.perf_counter() - start
     stats.sql_sites = len(model.sites)
     start = time.perf_counter()

@@ -33,7 +33,8 @@ def relative(path: Path, root: Path) -> str:
 def discover(config: Config, paths: tuple[str, ...] | None = None) -> Iterator[Path]:
     """Each file once, in a stable order; symlinked directories are not followed."""
     seen: set[str] = set()
-    patterns = DEFAULT_EXCLUDES + config.exclude
+    # Legacy snapshots are old databases, not the project's SQL: never checked as code.
+    patterns = DEFAULT_EXCLUDES + config.exclude + (config.snapshots,)
     for given in paths or config.paths:
         start = (config.root / given) if not Path(given).is_absolute() else Path(given)
         if start.is_file() or (start.is_symlink() and not start.is_dir()):

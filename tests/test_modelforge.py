@@ -96,3 +96,30 @@ def test_buggy_state_suggests_the_exact_alter(tmp_path: Path) -> None:
     (d,) = result.diagnostics
     assert d.fix is not None and d.fix.startswith(
         "ALTER TABLE fine_tuned_models ADD COLUMN is_custom_base_model BOOLEAN DEFAULT 0")
+
+
+SNAPSHOTS = EXAMPLE.parent.parent / "contracts" / "snapshots"
+
+
+def test_column_and_insert_but_no_migration_breaks_old_databases(tmp_path: Path) -> None:
+    root = _state(tmp_path, column=True, insert=True)
+    shutil.copytree(SNAPSHOTS, root / "contracts" / "snapshots")
+    assert _check(root) == []  # with the migration, old databases get the column
+    _without_migration(root)
+    got = run_check(Config.from_sources(root, cache=False)).diagnostics
+    assert sorted({(d.rule, d.column) for d in got}) == [
+        ("missing-migration", "is_custom_base_model")]
+    assert {d.message.split(" never")[0] for d in got} == {
+        "databases like snapshot contracts/snapshots/v1_1_runs.sqlite",
+        "databases like snapshot contracts/snapshots/v1_pre_fix.sql"}
+    assert all(d.path == DB and "ALTER TABLE fine_tuned_models ADD COLUMN is_custom_base_model "
+               "BOOLEAN DEFAULT 0" in (d.fix or "") for d in got)
+
+
+def test_corrupt_snapshot_is_reported_by_check(tmp_path: Path) -> None:
+    root = _state(tmp_path, column=True, insert=True)
+    (root / "contracts" / "snapshots").mkdir(parents=True)
+    (root / "contracts" / "snapshots" / "broken.sqlite").write_bytes(b"garbage" * 20)
+    got = run_check(Config.from_sources(root, cache=False)).diagnostics
+    assert [(d.rule, d.path) for d in got] == [
+        ("file-error", "contracts/snapshots/broken.sqlite")]

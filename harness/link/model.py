@@ -71,6 +71,19 @@ class Model:
     dialect: str
     historical: dict[str, frozenset[str]]  # every column a table ever had, in DDL order
     schema_complete: bool  # no DDL with a computed table or column name
+    legacy: tuple[tuple[str, Schema], ...] = ()  # schemas of legacy snapshots, by name
+
+    def ddl_sites(self) -> list[SqlSite]:
+        """Each distinct DDL-bearing SQL string once, in the order the schema is built."""
+        seen: set[tuple[str, int, int, str]] = set()
+        out = []
+        for site in sorted(self.sites, key=lambda s: (s.path, s.text.line, s.text.col)):
+            key = (site.path, site.text.line, site.text.col, site.text.text)
+            if key in seen or site.text.unknown_holes:
+                continue
+            seen.add(key)
+            out.append(site)
+        return out
 
 
 def _map_args(target: Target, call: CallFact) -> dict[str, Arg]:

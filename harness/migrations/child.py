@@ -31,7 +31,7 @@ def _install(kill_at: int | None) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
 
     def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        conn = original(*args, **kwargs)
+        conn: sqlite3.Connection = original(*args, **kwargs)
         conn.set_trace_callback(trace)
         return conn
 
@@ -71,7 +71,7 @@ def _write_record(writer: str, db: str, record_json: str) -> None:
     if first in ("conn", "connection", "db", "cursor", "cur", "con"):
         conn = sqlite3.connect(db)
         try:
-            func(conn if first != "db" else conn, record)
+            func(conn, record)
             conn.commit()
         finally:
             conn.close()

@@ -31,7 +31,7 @@ class RowLoss:
 
 
 def read(path: Path) -> Schema:
-    with closing(sqlite3.connect(path)) as conn:
+    with closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as conn:
         return read_schema(conn)
 
 

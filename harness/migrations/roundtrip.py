@@ -48,20 +48,26 @@ def contracts_from_model(model: Model) -> list[WriterContract]:
             for (entry, table), cols in sorted(found.items()) if cols]
 
 
-def _value(conn: sqlite3.Connection, table: str, column: str, declared: str,
+def _value(conn: sqlite3.Connection, column: str, declared: str, default: str | None,
            fks: dict[str, tuple[str, str]], key: str) -> Any:
+    """A value of the column's type that differs from its DEFAULT, so a dropped key shows."""
     if column in fks:
         parent, parent_col = fks[column]
         row = conn.execute(f"SELECT {q(parent_col)} FROM {q(parent)} LIMIT 1").fetchone()
         return row[0] if row else None
     t = declared.upper()
     if "BOOL" in t:
-        return True
-    if "INT" in t:
-        return 7
-    if any(x in t for x in ("REAL", "FLOA", "DOUB", "NUM", "DEC")):
-        return 1.5
-    return f"dbh-{key}"
+        choices: list[Any] = [True, False]
+    elif "INT" in t:
+        choices = [7, 8]
+    elif any(x in t for x in ("REAL", "FLOA", "DOUB", "NUM", "DEC")):
+        choices = [1.5, 2.5]
+    else:
+        choices = [f"dbh-{key}", f"dbh-{key}-2"]
+    for choice in choices:
+        if default is None or str(_normal(choice)) != default.strip("'\"()"):
+            return choice
+    return choices[-1]
 
 
 def _normal(value: Any) -> Any:
@@ -87,7 +93,7 @@ def make_roundtrip(config: Config, model: Model,
 
 def _one(config: Config, contract: WriterContract, db: Path, timeout: float) -> list[str]:
     with closing(sqlite3.connect(db)) as conn:
-        info = {r[1].lower(): (r[1], r[2] or "") for r in
+        info = {r[1].lower(): (r[2] or "", r[4]) for r in
                 conn.execute(f"PRAGMA table_xinfo({q(contract.table)})")}
         fks = {r[3].lower(): (r[2], r[4] or "rowid") for r in
                conn.execute(f"PRAGMA foreign_key_list({q(contract.table)})")}
@@ -95,8 +101,8 @@ def _one(config: Config, contract: WriterContract, db: Path, timeout: float) -> 
         for key, column in contract.columns:
             if column.lower() not in info:
                 return [f"{contract.entry}: table {contract.table} has no column {column} here"]
-            value = _value(conn, contract.table, column.lower(), info[column.lower()][1], fks,
-                           key)
+            declared, default = info[column.lower()]
+            value = _value(conn, column.lower(), declared, default, fks, key)
             if value is None:
                 return []  # a foreign key with no parent row to point at: nothing to prove
             record[key] = value

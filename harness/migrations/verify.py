@@ -78,7 +78,9 @@ class Verifier:
             outcome = self._run(fresh)
             fresh_schema: Schema | None = None
             fresh_error = None
-            if outcome.ok:
+            if outcome.ok and not fresh.exists():
+                fresh_error = "fresh install: the entry point left no database file"
+            elif outcome.ok:
                 fresh_schema = read(fresh)
             else:
                 fresh_error = f"fresh install failed: {outcome.describe()}"
@@ -101,9 +103,10 @@ class Verifier:
         migrated = _copy(legacy, work / "migrated.sqlite")
         first = self._run(migrated, count="crash-safe" in self.checks)
         self.timings.migration += first.seconds
-        if not first.ok:
+        if not first.ok or not migrated.exists():
+            why = first.describe() if not first.ok else "the entry point deleted the database"
             for check in self.checks:
-                yield Outcome(name, check, ERROR, f"migrating {name}: {first.describe()}",
+                yield Outcome(name, check, ERROR, f"migrating {name}: {why}",
                               tuple(first.stderr.strip().splitlines()[-8:]))
             return
         try:

@@ -1,7 +1,8 @@
-"""Rules registered later in the pipeline (migrations, DDL self-checks)."""
+"""Rules over more than the Python and SQL files: legacy snapshots, DDL self-checks."""
 
 from __future__ import annotations
 
+from harness.rules import migration_rules
 from harness.rules.base import Rule
 
-RULES: tuple[Rule, ...] = ()
+RULES: tuple[Rule, ...] = migration_rules.RULES
