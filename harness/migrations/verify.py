@@ -9,6 +9,7 @@ to the uninterrupted result; records shaped like the routers' round-trip through
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
@@ -62,6 +63,7 @@ class Verifier:
         self.max_crash_points = max_crash_points
         self.roundtrip = roundtrip
         self.timings = Timings()
+        self._again: Future[tuple[Path, RunOutcome]] | None = None
 
     def _run(self, db: Path, **kwargs: object) -> RunOutcome:
         outcome = run_entry(self.entry, db, self.config.root, self.config.timeout,
@@ -93,14 +95,18 @@ class Verifier:
     def _verify_one(self, snapshot: Snapshot, work: Path, fresh: Schema | None,
                     fresh_error: str | None) -> Iterator[Outcome]:
         name = snapshot.name
-        legacy = work / "legacy.sqlite"
+        migrated = work / "migrated.sqlite"
         try:
-            materialize(snapshot, legacy)
+            materialize(snapshot, migrated)
         except SnapshotError as err:
             for check in self.checks:
                 yield Outcome(name, check, ERROR, str(err))
             return
-        migrated = _copy(legacy, work / "migrated.sqlite")
+        # The legacy side of every comparison: the original file itself for binary snapshots
+        # (attached read-only and immutable, so it can never be written), else a second copy.
+        sidecar = snapshot.path.with_name(snapshot.path.name + "-wal").exists()
+        legacy = snapshot.path if not (snapshot.is_dump or sidecar) else _copy(
+            migrated, work / "legacy.sqlite")
         first = self._run(migrated, count="crash-safe" in self.checks)
         self.timings.migration += first.seconds
         if not first.ok or not migrated.exists():
@@ -115,12 +121,16 @@ class Verifier:
             for check in self.checks:
                 yield Outcome(name, check, ERROR, f"the migrated database is unreadable: {err}")
             return
-        for check in self.checks:
-            try:
-                yield self._check(check, name, work, legacy, migrated, migrated_schema, fresh,
-                                  fresh_error, first)
-            except (sqlite3.Error, OSError, SnapshotError) as err:
-                yield Outcome(name, check, ERROR, f"{type(err).__name__}: {err}")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The second run (copy + entry point in a subprocess) overlaps the comparisons.
+            self._again = pool.submit(self._second_run, work, migrated) \
+                if "idempotent" in self.checks else None
+            for check in self.checks:
+                try:
+                    yield self._check(check, name, work, legacy, migrated, migrated_schema,
+                                      fresh, fresh_error, first)
+                except (sqlite3.Error, OSError, SnapshotError) as err:
+                    yield Outcome(name, check, ERROR, f"{type(err).__name__}: {err}")
 
     def _check(self, check: str, name: str, work: Path, legacy: Path, migrated: Path,
                migrated_schema: Schema, fresh: Schema | None, fresh_error: str | None,
@@ -169,9 +179,15 @@ class Verifier:
                            details)
         return Outcome(name, "schema", PASS, "upgraded schema equals a fresh install")
 
-    def _idempotent(self, name: str, work: Path, migrated: Path, schema: Schema) -> Outcome:
+    def _second_run(self, work: Path, migrated: Path) -> tuple[Path, RunOutcome]:
         again = _copy(migrated, work / "again.sqlite")
-        outcome = self._run(again)
+        return again, self._run(again)
+
+    def _idempotent(self, name: str, work: Path, migrated: Path, schema: Schema) -> Outcome:
+        if self._again is None:
+            self._again = Future()
+            self._again.set_result(self._second_run(work, migrated))
+        again, outcome = self._again.result()
         if not outcome.ok:
             return Outcome(name, "idempotent", FAIL, f"a second run fails: {outcome.describe()}")
         changes = [str(c) for c in diff_schemas(schema, read(again))]
