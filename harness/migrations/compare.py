@@ -60,14 +60,13 @@ def same_content(a: Path, b: Path) -> bool:
     if a.stat().st_size != b.stat().st_size:
         return False
     with a.open("rb") as fa, b.open("rb") as fb:
-        first = True
+        head_a, head_b = bytearray(fa.read(_CHUNK)), bytearray(fb.read(_CHUNK))
+        for start, end in _COUNTERS:
+            head_a[start:end] = head_b[start:end] = b"\0" * (end - start)
+        if head_a != head_b:
+            return False
         while True:
             x, y = fa.read(_CHUNK), fb.read(_CHUNK)
-            if first:
-                x, y = bytearray(x), bytearray(y)
-                for start, end in _COUNTERS:
-                    x[start:end] = y[start:end] = b"\0" * (end - start)
-                first = False
             if x != y:
                 return False
             if not x:
