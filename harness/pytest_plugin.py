@@ -104,8 +104,8 @@ class MigrationItem(pytest.Item):
                      style: Any = None) -> str:
         if isinstance(excinfo.value, DbharnessFailure):
             o: Outcome = excinfo.value.args[0]
-            lines = [f"Snapshot: {o.snapshot}", f"Check: {o.check}",
-                     f"Status: {o.status}{' (the check could not run)' if o.status != FAIL else ''}",
+            note = "" if o.status == FAIL else " (the check could not run)"
+            lines = [f"Snapshot: {o.snapshot}", f"Check: {o.check}", f"Status: {o.status}{note}",
                      f"Message: {o.message}"]
             if o.details:
                 lines.append("Details:")

@@ -23,8 +23,10 @@ def add_item(conn, item):
     conn.execute("INSERT INTO items (name, price) VALUES (:name, :price)", item)
 '''
 
-ROUTER_OK = 'from app import add_item\n\ndef create(conn):\n    add_item(conn, {"name": "a", "price": 1.0})\n'
-ROUTER_BAD = 'from app import add_item\n\ndef create(conn):\n    add_item(conn, {"name": "a", "price": 1.0, "colour": "red"})\n'
+ROUTER_OK = ('from app import add_item\n\ndef create(conn):\n'
+             '    add_item(conn, {"name": "a", "price": 1.0})\n')
+ROUTER_BAD = ('from app import add_item\n\ndef create(conn):\n'
+              '    add_item(conn, {"name": "a", "price": 1.0, "colour": "red"})\n')
 PYPROJECT = '[tool.dbharness]\nentry = "app:upgrade"\nsnapshots = "snapshots/*"\ncache = false\n'
 USER_TESTS = '''
 import sqlite3

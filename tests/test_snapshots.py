@@ -23,7 +23,8 @@ def upgrade(path):
         id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE)""")
     conn.execute("""CREATE TABLE IF NOT EXISTS pets (
         id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL REFERENCES owners(id),
-        name TEXT NOT NULL, weight REAL CHECK (weight >= 0), born DATE)""")
+        name TEXT NOT NULL, weight REAL CHECK (weight >= 0),
+        born DATE)""")
     conn.commit()
 '''
 

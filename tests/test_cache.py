@@ -1,0 +1,81 @@
+"""The per-file fact cache: warm runs re-extract nothing, changes re-extract just the file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.check import run_check
+from harness.config import Config
+from tests.helpers import write_project
+
+FILES = {
+    "db.py": 'import sqlite3\nconn = sqlite3.connect("x")\n'
+             'conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)")\n'
+             'def add(rec):\n    conn.execute("INSERT INTO t (a) VALUES (:a)", rec)\n',
+    "r1.py": 'from db import add\nadd({"a": 1})\n',
+    "r2.py": 'from db import add\nadd({"a": 2})\n',
+    "lib/util.py": "def f():\n    return 1\n",
+}
+
+
+def run(root: Path, **kw: object):  # type: ignore[no-untyped-def]
+    return run_check(Config.from_sources(root, **kw))  # type: ignore[arg-type]
+
+
+def test_warm_run_extracts_nothing(tmp_path: Path) -> None:
+    write_project(tmp_path, FILES)
+    cold = run(tmp_path)
+    assert (cold.stats.extracted, cold.stats.cached) == (4, 0)
+    warm = run(tmp_path)
+    assert (warm.stats.extracted, warm.stats.cached) == (0, 4)
+    assert warm.diagnostics == cold.diagnostics
+    assert len(warm.model.bindings) == len(cold.model.bindings) == 2
+
+
+def test_a_changed_file_is_the_only_one_extracted(tmp_path: Path) -> None:
+    write_project(tmp_path, FILES)
+    run(tmp_path)
+    (tmp_path / "r2.py").write_text('from db import add\nadd({"a": 2, "zz": 3})\n')
+    again = run(tmp_path)
+    assert (again.stats.extracted, again.stats.cached) == (1, 3)
+    assert [d.rule for d in again.diagnostics] == ["key-without-column"]
+
+
+def test_touched_but_unchanged_file_is_not_extracted(tmp_path: Path) -> None:
+    write_project(tmp_path, FILES)
+    run(tmp_path)
+    path = tmp_path / "r1.py"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5_000_000_000))
+    again = run(tmp_path)
+    assert again.stats.extracted == 0
+
+
+def test_no_cache_writes_nothing(tmp_path: Path) -> None:
+    write_project(tmp_path, FILES)
+    result = run(tmp_path, cache=False)
+    assert result.stats.extracted == 4
+    assert not (tmp_path / ".dbharness_cache").exists()
+
+
+def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
+    write_project(tmp_path, FILES)
+    run(tmp_path)
+    for cache_file in (tmp_path / ".dbharness_cache").glob("facts-*.pickle"):
+        cache_file.write_bytes(b"not a pickle")
+    again = run(tmp_path)
+    assert again.stats.extracted == 4
+
+
+def test_concurrent_runs_are_safe(tmp_path: Path) -> None:
+    write_project(tmp_path, FILES)
+    cmd = [sys.executable, "-m", "harness", "check", "--format", "json"]
+    procs = [subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert len({o for o, _ in outs}) == 1
+    warm = run(tmp_path)
+    assert warm.stats.extracted == 0
