@@ -28,7 +28,8 @@ def upgrade(path):
     conn.commit()
 '''
 
-V2 = V1.replace('''    conn.commit()''', '''    cols = [r[1] for r in conn.execute("PRAGMA table_info(pets)")]
+V2 = V1.replace('''    conn.commit()''', '''\
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(pets)")]
     if "chip" not in cols:
         conn.execute("ALTER TABLE pets ADD COLUMN chip TEXT")
     conn.commit()''')
