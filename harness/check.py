@@ -10,6 +10,7 @@ from harness.cache import FactCache
 from harness.config import Config
 from harness.diagnostics import Diagnostic, Location
 from harness.discovery import discover, relative
+from harness.link.contracts import load_contracts
 from harness.link.model import Model, link
 from harness.python.facts import FileFacts
 from harness.python.source import extract_file, module_name
@@ -113,14 +114,22 @@ def legacy_schemas(config: Config) -> tuple[tuple[tuple[str, Schema], ...], list
     return tuple(out), problems
 
 
-def run_check(config: Config, paths: tuple[str, ...] | None = None) -> CheckResult:
+def build_model(config: Config, paths: tuple[str, ...] | None = None
+                ) -> tuple[Model, list[FileFacts], list[Diagnostic], Stats]:
+    """Files -> facts -> the linked model (with contracts and legacy snapshot schemas)."""
     files, sql_files, problems, stats = gather(config, paths)
     start = time.perf_counter()
-    model = link(files, sql_files, config.dialect)
+    contracts = load_contracts(config.root, config.contracts, config.binding)
+    model = link(files, sql_files, config.dialect, contracts)
     legacy, snapshot_problems = legacy_schemas(config)
     model = replace(model, legacy=legacy)
     problems.extend(snapshot_problems)
     stats.timings["link"] = time.perf_counter() - start
+    return model, files, problems, stats
+
+
+def run_check(config: Config, paths: tuple[str, ...] | None = None) -> CheckResult:
+    model, files, problems, stats = build_model(config, paths)
     stats.sql_sites = len(model.sites)
     start = time.perf_counter()
     found: list[Diagnostic] = list(problems)

@@ -106,13 +106,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_contracts(args: argparse.Namespace) -> int:
-    from harness.check import gather
+    from harness.check import build_model
     from harness.contracts_report import contracts_json, contracts_mermaid, contracts_text
-    from harness.link.model import link
 
     config = load_config(args)
-    files, sql_files, _problems, _stats = gather(config)
-    model = link(files, sql_files, config.dialect)
+    model = build_model(config)[0]
     render = {"json": contracts_json, "mermaid": contracts_mermaid}.get(args.format,
                                                                        contracts_text)
     print(render(model))

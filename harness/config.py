@@ -28,6 +28,7 @@ class Config:
     contracts: str = "contracts"
     disable: tuple[str, ...] = ()
     external_tables: tuple[str, ...] = ()
+    binding: tuple[Any, ...] = ()  # explicit contracts, as [[tool.dbharness.binding]]
     cache: bool = True
     cache_dir: str = ".dbharness_cache"
     jobs: int = 0
@@ -83,6 +84,11 @@ class Config:
 
 
 def _coerce(name: str, value: Any, path: Path) -> Any:
+    if name == "binding":
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ConfigError(f"[tool.dbharness] binding in {path} must be an array of tables "
+                              "([[tool.dbharness.binding]])")
+        return tuple(value)
     tuples = ("paths", "exclude", "disable", "external_tables")
     if name in tuples:
         if isinstance(value, str):

@@ -344,14 +344,12 @@ def test_cli_json_and_exit_codes(tmp_path: Path) -> None:
 @pytest.mark.parametrize("checks", [("schema", "rows", "integrity", "idempotent", "crash-safe",
                                      "round-trip")])
 def test_reference_app_passes_on_its_snapshots(checks: tuple[str, ...]) -> None:
-    from harness.check import gather
-    from harness.link.model import link
+    from harness.check import build_model
     from harness.migrations.roundtrip import make_roundtrip
 
     root = Path(__file__).resolve().parent.parent
     config = Config.from_sources(root, cache=False)
-    files, sql_files, _, _ = gather(config)
-    roundtrip = make_roundtrip(config, link(files, sql_files, config.dialect))
+    roundtrip = make_roundtrip(config, build_model(config)[0])
     assert config.entry
     verifier = Verifier(config, config.entry, checks, roundtrip=roundtrip)
     got = list(verifier.verify(discover(config.snapshots, root)))

@@ -328,3 +328,45 @@ def test_contracts_lists_bindings_and_unbound(tmp_path: Path) -> None:
     assert any("add_item_somewhere" in r for r in reasons)
     assert "Store.add_item" in contracts_text(result.model)
     assert contracts_mermaid(result.model).startswith("flowchart LR")
+
+
+def test_explicit_contract_binds_what_inference_cannot(tmp_path: Path) -> None:
+    code = ("def handler(db, name):\n"
+            '    payload = {"name": name, "colour": "red"}\n'
+            "    db.persist(payload)\n")  # db has no known type: nothing is inferred
+    files = {"db.py": DB, "app.py": code}
+    assert_rules(findings(tmp_path / "a", files))
+    contract = ('[[binding]]\nrecord = "app.py:payload"\ntable = "items"\n')
+    got = findings(tmp_path / "b", {**files, "contracts/app.toml": contract})
+    assert [(d.rule, d.key, d.line) for d in got] == [("key-without-column", "colour", 2)]
+
+
+def test_explicit_contract_with_writer_and_function_parameter(tmp_path: Path) -> None:
+    code = ("from db import store\n"
+            "def save(item):\n"
+            "    store.queue.put(item)\n"  # a queue consumer writes it later: not inferred
+            'save({"name": "a", "note": "n"})\n')
+    contract = ('[[tool.dbharness.binding]]\nrecord = "app.py:save(item)"\ntable = "items"\n'
+                'writer = "db:Store.add_named"\n')
+    got = findings(tmp_path, {"db.py": DB, "app.py": code, "pyproject.toml": contract})
+    # add_named writes name and price only: note has a column but is never written.
+    assert sorted((d.rule, d.key) for d in got) == [("key-not-written", "note"),
+                                                    ("missing-key", "price")]
+
+
+def test_contract_that_matches_nothing_is_listed_as_unbound(tmp_path: Path) -> None:
+    contract = '[[binding]]\nrecord = "app.py:nothing"\ntable = "items"\n'
+    result = check_files(tmp_path, {"db.py": DB, "app.py": "x = 1\n",
+                                    "contracts/c.toml": contract})
+    assert any("contract" in u.what for u in result.model.unbound)
+
+
+@pytest.mark.parametrize("bad", ['[[binding]]\nrecord = "nocolon"\ntable = "t"\n',
+                                 '[[binding]]\nrecord = "a.py:x"\n',
+                                 '[[binding]]\nrecord = "a.py:x"\ntable = "t"\nwat = 1\n',
+                                 "binding = 3\n", "[[binding\n"])
+def test_bad_contract_files_are_config_errors(tmp_path: Path, bad: str) -> None:
+    from harness.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        findings(tmp_path, {"a.py": "x = 1\n", "contracts/c.toml": bad})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from harness.diagnostics import Location
 from harness.link.index import COMMON_METHODS, ProjectIndex, Target
-from harness.link.writers import NAMED, Read, Writer, sql_text, writers_of_execute
+from harness.link.contracts import ContractSpec
+from harness.link.writers import KEYED, NAMED, Read, Writer, sql_text, writers_of_execute
 from harness.python.extract import DDL_HINT
 from harness.python.facts import (
     Arg,
@@ -110,7 +112,8 @@ def _map_args(target: Target, call: CallFact) -> dict[str, Arg]:
 
 class _Linker:
     def __init__(self, files: list[FileFacts], sql_files: list[tuple[str, Text]],
-                 dialect: str) -> None:
+                 dialect: str, contracts: Sequence[ContractSpec] = ()) -> None:
+        self.contracts = contracts
         self.files = files
         self.sql_files = sql_files
         self.dialect = dialect
@@ -130,6 +133,7 @@ class _Linker:
         schema, locations, historical, complete = self._schema(sites)
         writers = self._writers(sites)
         bindings = self._bindings(writers, sites)
+        bindings.extend(self._explicit(writers))
         all_writers = tuple(w for ws in writers.values() for w in ws)
         for w in all_writers:
             if w.table is None and not any(b.writer == w for b in bindings) and not w.via:
@@ -324,6 +328,59 @@ class _Linker:
         out.extend(self._direct(sites))
         return out
 
+    # --- explicit contracts ------------------------------------------------------------------
+    def _explicit(self, writers: dict[tuple[str, str, str], list[Writer]]) -> list[Binding]:
+        out: list[Binding] = []
+        for spec in self.contracts:
+            writer = self._contract_writer(spec, writers)
+            records = self._contract_records(spec)
+            if not records:
+                self.unbound.append(Unbound(
+                    Location(spec.source, 1, 1), f"contract for {spec.path}",
+                    "no record matches it (is the variable assigned a dict and handed on?)"))
+            for r in records:
+                out.append(Binding(r, writer, spec.table, Location(r.path, r.line, r.col),
+                                   "contract"))
+        return out
+
+    def _contract_writer(self, spec: ContractSpec,
+                         writers: dict[tuple[str, str, str], list[Writer]]) -> Writer:
+        if spec.writer:
+            module, _, qualname = spec.writer.partition(":")
+            found = self.index.find_module(module) or module
+            for (mod, qual, _param), ws in writers.items():
+                if mod == found and qual == qualname and ws:
+                    return replace(ws[0], table=spec.table, table_param=None)
+        return Writer("", spec.source, spec.writer or f"contract in {spec.source}", "<contract>",
+                      spec.table, None, KEYED, (), 1, 1, "insert")
+
+    def _contract_records(self, spec: ContractSpec) -> list[RecordFact]:
+        facts = next((f for f in self.index.files.values() if f.path == spec.path), None)
+        if facts is None:
+            return []
+        seen: dict[tuple[int, int, tuple[str, ...]], RecordFact] = {}
+
+        def keep(r: RecordFact) -> None:
+            seen.setdefault((r.line, r.col, tuple(k.name for k in r.keys)), r)
+
+        if spec.variable is not None:
+            args: list[Arg] = []
+            for call in facts.calls:
+                args.extend(call.args)
+                args.extend(a for _, a in call.kwargs)
+            args.extend(e.params for e in facts.executes if e.params is not None)
+            args.extend(a for fn in facts.functions for a in fn.returns)
+            for arg in args:
+                if isinstance(arg, RecordArg) and arg.record.var == spec.variable:
+                    keep(arg.record)
+        else:
+            for module, call, target, mapped in self.resolved:
+                if target.module == facts.module and target.function.qualname == spec.function \
+                        and spec.param in mapped:
+                    for r in self._records(module, call, mapped[spec.param]):
+                        keep(r)
+        return list(seen.values())
+
     def _records(self, module: str, call: CallFact, arg: Arg) -> list[RecordFact]:
         if isinstance(arg, RecordArg):
             return [arg.record]
@@ -374,8 +431,9 @@ def _ident_offset(node: object) -> int | None:
     return offset_of(node) if isinstance(node, exp.Expr) else None
 
 
-def link(files: list[FileFacts], sql_files: list[tuple[str, Text]], dialect: str) -> Model:
-    return _Linker(files, sql_files, dialect).build()
+def link(files: list[FileFacts], sql_files: list[tuple[str, Text]], dialect: str,
+         contracts: Sequence[ContractSpec] = ()) -> Model:
+    return _Linker(files, sql_files, dialect, contracts).build()
 
 
 def callee_label(callee: Callee) -> str:

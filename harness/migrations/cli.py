@@ -57,8 +57,7 @@ def _entry(config: Config, given: str | None) -> str:
 
 
 def cmd_migrations(args: argparse.Namespace) -> int:
-    from harness.check import gather
-    from harness.link.model import link
+    from harness.check import build_model
     from harness.migrations.roundtrip import make_roundtrip
     from harness.migrations.snapshots import discover
     from harness.migrations.verify import CHECKS, ERROR, FAIL, Verifier
@@ -75,8 +74,7 @@ def cmd_migrations(args: argparse.Namespace) -> int:
         raise ConfigError(f"no snapshots match {config.snapshots!r}")
     roundtrip = None
     if "round-trip" in checks:
-        files, sql_files, _, _ = gather(config)
-        roundtrip = make_roundtrip(config, link(files, sql_files, config.dialect))
+        roundtrip = make_roundtrip(config, build_model(config)[0])
     verifier = Verifier(config, entry, checks, args.max_crash_points, roundtrip)
     outcomes = []
     for outcome in verifier.verify(snapshots):
