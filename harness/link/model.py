@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from harness.diagnostics import Location
-from harness.link.index import COMMON_METHODS, ProjectIndex, Target
 from harness.link.contracts import ContractSpec
+from harness.link.index import COMMON_METHODS, ProjectIndex, Target
 from harness.link.writers import KEYED, NAMED, Read, Writer, sql_text, writers_of_execute
 from harness.python.extract import DDL_HINT
 from harness.python.facts import (
