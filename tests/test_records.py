@@ -370,3 +370,53 @@ def test_bad_contract_files_are_config_errors(tmp_path: Path, bad: str) -> None:
 
     with pytest.raises(ConfigError):
         findings(tmp_path, {"a.py": "x = 1\n", "contracts/c.toml": bad})
+
+
+WRITER_SHAPES = {
+    "concatenation": 'conn.execute("INSERT INTO items (name, note) " + "VALUES (?, ?)", '
+                     '(rec["name"], rec["note"]))',
+    "implicit concatenation": 'conn.execute("INSERT INTO items (name, note) "\n'
+                              '                 "VALUES (?, ?)", (rec["name"], rec["note"]))',
+    "module constant": 'conn.execute(INSERT, (rec["name"], rec["note"]))',
+    "class constant": 'conn.execute(Q.INSERT, (rec["name"], rec["note"]))',
+    "local variable": 'sql = "INSERT INTO items (name, note) VALUES (?, ?)"\n'
+                      '    conn.execute(sql, (rec["name"], rec["note"]))',
+    "augmented assignment": 'sql = "INSERT INTO items (name, note) "\n    sql += "VALUES (?, ?)"\n'
+                            '    conn.execute(sql, (rec["name"], rec["note"]))',
+    "format with a constant table": 'conn.execute("INSERT INTO {} (name, note) VALUES (?, ?)"'
+                                    '.format(TABLE), (rec["name"], rec["note"]))',
+    "percent with a constant table": 'conn.execute("INSERT INTO %s (name, note) VALUES (?, ?)" '
+                                     '% TABLE, (rec["name"], rec["note"]))',
+    "f-string with a constant table": 'conn.execute(f"INSERT INTO {TABLE} (name, note) '
+                                      'VALUES (?, ?)", (rec["name"], rec["note"]))',
+    "named placeholders, pyformat": 'conn.execute("INSERT INTO items (name, note) VALUES '
+                                    '(%(name)s, %(note)s)", rec)',
+}
+WRITER_MODULE = '''
+import sqlite3
+
+TABLE = "items"
+INSERT = "INSERT INTO items (name, note) VALUES (?, ?)"
+conn = sqlite3.connect("x")
+conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT)")
+
+
+class Q:
+    INSERT = "INSERT INTO items (name, note) VALUES (?, ?)"
+
+
+def write(rec):
+    {body}
+'''
+
+
+@pytest.mark.parametrize("shape", sorted(WRITER_SHAPES))
+def test_writer_sql_shapes(tmp_path: Path, shape: str) -> None:
+    writer = WRITER_MODULE.replace("{body}", WRITER_SHAPES[shape])
+    bad = 'from w import write\nwrite({"name": "a", "note": "b", "colour": 1})\n'
+    good = 'from w import write\nwrite({"name": "a", "note": "b"})\n'
+    dialect = "postgres" if "pyformat" in shape else "sqlite"
+    got = findings(tmp_path / "bad", {"w.py": writer, "app.py": bad}, dialect=dialect)
+    assert [(d.rule, d.key) for d in got] == [("key-without-column", "colour")], \
+        "\n".join(map(str, got))
+    assert_rules(findings(tmp_path / "good", {"w.py": writer, "app.py": good}, dialect=dialect))
