@@ -70,12 +70,23 @@ def load_config(args: argparse.Namespace, **extra: object) -> Config:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from harness.check import run_check
+    from harness import result_cache
     from harness.report import format_github, format_json, format_sarif, format_text, summary
 
     config = load_config(args, cache=False if args.no_cache else None, jobs=args.jobs)
-    result = run_check(config)
-    diagnostics = list(result.diagnostics)
+    key = result_cache.inputs_key(config, None) if config.cache else None
+    hit = result_cache.load(config, key) if key else None
+    result = None
+    if hit is not None:
+        found, files = hit
+    else:
+        from harness.check import run_check
+
+        result = run_check(config)
+        found, files = result.diagnostics, result.stats.files
+        if key:
+            result_cache.store(config, key, found, files)
+    diagnostics = list(found)
     if args.update_baseline:
         if args.baseline is None:
             raise ToolError("--update-baseline needs --baseline FILE")
@@ -95,8 +106,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         text = format_text(diagnostics, config.root, sys.stdout.isatty())
         if text:
             print(text)
-        print(summary(diagnostics, result.stats.files))
-    if args.stats:
+        print(summary(diagnostics, files))
+    if args.stats and result is None:
+        print(f"dbharness stats: {files} files; nothing changed since the last run "
+              "(result cache)", file=sys.stderr)
+    elif args.stats and result is not None:
         s = result.stats
         timings = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in s.timings.items())
         print(f"dbharness stats: {s.files} files ({s.python_files} Python, {s.sql_files} SQL), "

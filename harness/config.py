@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.sql.parse import DIALECTS
+
+DIALECTS = ("sqlite", "postgres", "mysql")
 
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", "build",

@@ -24,6 +24,10 @@ def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
 
 
 def relative(path: Path, root: Path) -> str:
+    """``path`` relative to the (resolved) root, posix style; no syscall when it is inside."""
+    text, base = str(path), str(root)
+    if text.startswith(base + os.sep):
+        return text[len(base) + 1:].replace(os.sep, "/")
     try:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:

@@ -9,7 +9,6 @@ from typing import Any
 
 import harness
 from harness.diagnostics import Diagnostic, Severity
-from harness.rules import all_rules
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -76,6 +75,8 @@ def _level(severity: Severity) -> str:
 
 
 def format_sarif(diagnostics: Sequence[Diagnostic]) -> str:
+    from harness.rules import all_rules
+
     rules = all_rules()
     index = {r.code: i for i, r in enumerate(rules)}
     results = []

@@ -179,3 +179,12 @@ def test_table_model_helpers() -> None:
     table = Table("t", (Column("a", "INT"),))
     assert table.with_columns(()).columns == ()
     assert Schema().put(table).remove("T") == Schema()
+
+
+def test_lenient_mode_applies_an_alter_seen_before_its_create() -> None:
+    """DDL spread over files: migrations.py sorts before schema.py."""
+    parsed = parse_sql("ALTER TABLE t ADD COLUMN late TEXT; CREATE TABLE IF NOT EXISTS t (a INT)")
+    lenient = build_schema(list(parsed.statements), strict=False).table("t")
+    assert lenient is not None and lenient.column_names() == ["a", "late"]
+    with pytest.raises(DdlConflict):
+        build_schema(list(parsed.statements), strict=True)

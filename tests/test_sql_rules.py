@@ -194,3 +194,12 @@ def test_unknown_column_iff_absent(tmp_path: Path, table_cols: list[str], used: 
     reported = sorted(d.column for d in got if d.rule == "unknown-column")
     assert reported == sorted(c for c in used if c not in table_cols)
     assert all(d.rule == "unknown-column" for d in got), [str(d) for d in got]
+
+
+def test_keyword_named_placeholders(tmp_path: Path) -> None:
+    code = ("import sqlite3\nconn = sqlite3.connect('x')\n"
+            "conn.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, comment TEXT, count INT)')\n"
+            "def add(rec):\n"
+            "    conn.execute('INSERT INTO t (comment, count) VALUES (:comment, :count)', rec)\n"
+            "add({'comment': 'c', 'count': 1})\n")
+    assert findings(tmp_path, {"app.py": code}) == []

@@ -13,6 +13,7 @@ import itertools
 import re
 import string
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.python.facts import (
     Arg,
@@ -54,6 +55,9 @@ DDL_HINT = re.compile(
     r"\b(create\s+(temp\w*\s+|virtual\s+)?(table|view)|alter\s+table|drop\s+(table|view))\b",
     re.IGNORECASE,
 )
+SQL_HINT = re.compile(
+    r"\b(select|insert|update|delete|create|alter|drop|from|where|values|into|set|join|table|"
+    r"replace|returning|conflict|pragma|order|group)\b", re.IGNORECASE)
 SUPPRESS = re.compile(r"#\s*dbharness:\s*ignore(?:\[([A-Za-z0-9_,\- ]+)\])?")
 PERCENT_SPEC = re.compile(
     r"%(\([^)]*\))?[#0\- +]*(\*|\d+)?(\.(\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
@@ -81,6 +85,7 @@ class Extractor:
     def __init__(self, path: str, module: str, source: str, tree: ast.Module) -> None:
         self.path = path
         self.module = module
+        self.source = source
         self.lines = source.splitlines() or [""]
         self.tree = tree
         self.counter = itertools.count()
@@ -129,17 +134,30 @@ class Extractor:
 
     # --- imports ------------------------------------------------------------------------------
     def _collect_imports(self, tree: ast.Module) -> None:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    local = alias.asname or alias.name.split(".")[0]
-                    target = alias.name if alias.asname else alias.name.split(".")[0]
-                    self._import(ImportFact(local, target, None))
-            elif isinstance(node, ast.ImportFrom):
-                base = self._absolute(node.module, node.level)
-                for alias in node.names:
-                    if alias.name != "*":
-                        self._import(ImportFact(alias.asname or alias.name, base, alias.name))
+        """Module-level imports first (a function may use a name imported below it); imports
+        inside functions are added as the walk meets them."""
+        todo: list[ast.stmt] = list(tree.body)
+        while todo:
+            node = todo.pop()
+            if isinstance(node, (ast.If, ast.Try)) or type(node).__name__ == "TryStar":
+                for field in ("body", "orelse", "finalbody"):
+                    todo.extend(getattr(node, field, []))
+                for handler in getattr(node, "handlers", []):
+                    todo.extend(handler.body)
+                continue
+            self._import_stmt(node)
+
+    def _import_stmt(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                local = alias.asname or alias.name.split(".")[0]
+                target = alias.name if alias.asname else alias.name.split(".")[0]
+                self._import(ImportFact(local, target, None))
+        elif isinstance(node, ast.ImportFrom):
+            base = self._absolute(node.module, node.level)
+            for alias in node.names:
+                if alias.name != "*":
+                    self._import(ImportFact(alias.asname or alias.name, base, alias.name))
 
     def _import(self, fact: ImportFact) -> None:
         self.imports.append(fact)
@@ -203,6 +221,9 @@ class Extractor:
                 self._branch(handler.body, scope)
             self._branch(stmt.orelse, scope)  # type: ignore[attr-defined]
             self._body(stmt.finalbody, scope)  # type: ignore[attr-defined]
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            if scope.function is not None:
+                self._import_stmt(stmt)
         elif isinstance(stmt, ast.Match):
             self.ev(stmt.subject, scope)
             for case in stmt.cases:
@@ -345,9 +366,9 @@ class Extractor:
         """Evaluate ``node`` abstractly; record every call it contains."""
         if node is None:
             return None
-        method = getattr(self, "_ev_" + type(node).__name__, None)
+        method = _DISPATCH.get(type(node))
         if method is not None:
-            return method(node, scope)
+            return method(self, node, scope)
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.ev(child, scope)
@@ -357,7 +378,11 @@ class Extractor:
 
     def _ev_Constant(self, node: ast.Constant, scope: _Scope) -> Value:
         if isinstance(node.value, str):
-            return literal(node.value, literal_map(node, self.lines))
+            if SQL_HINT.search(node.value):
+                return literal(node.value, literal_map(node, self.lines))
+            # Not SQL on its own: exact positions are not worth tokenizing the source for.
+            line, col = self._pos(node)
+            return Text(node.value, (), (), line, col)
         return Const(CONST_TYPES.get(type(node.value), "other"))
 
     def _ev_Name(self, node: ast.Name, scope: _Scope) -> Value:
@@ -800,6 +825,8 @@ class Extractor:
 
     def _collect_loose_ddl(self) -> None:
         """String literals anywhere (a tuple of migrations run in a loop, say)."""
+        if not DDL_HINT.search(self.source):
+            return
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
                     DDL_HINT.search(node.value):
@@ -822,6 +849,13 @@ class _NotSpecial:
 
 
 _NOT_SPECIAL: Value = _NotSpecial()
+
+
+_DISPATCH: dict[type, Any] = {
+    getattr(ast, name[4:]): function
+    for name, function in vars(Extractor).items()
+    if name.startswith("_ev_") and hasattr(ast, name[4:])
+}
 
 
 def _render_template(template: str, sentinel: str) -> str:

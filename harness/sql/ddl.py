@@ -8,11 +8,13 @@ scattered over a project: a column declared anywhere exists, re-adding one is a 
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
+from functools import lru_cache
 
 from sqlglot import exp
 from sqlglot.errors import TokenError
-from sqlglot.tokenizer_core import TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from harness.sql.parse import Statement, _dialect
 from harness.sql.schema import Column, Schema, Table, canonical_default, fold
@@ -55,13 +57,13 @@ def declared_type(text: str, ident: exp.Expr, dialect: str) -> str:
     end = ident.meta.get("end") if isinstance(ident, exp.Identifier) else None
     if end is None:
         return ""
-    try:
-        tokens = _dialect(dialect).tokenizer_class().tokenize(text[int(end) + 1 :])
-    except TokenError:
-        return ""
+    tokens = _tokens(text, dialect)
+    i = bisect.bisect_right([t.start for t in tokens], int(end))
     depth, last = 0, None
-    first = tokens[0].start if tokens else 0
-    for tok in tokens:
+    first = None
+    for tok in tokens[i:]:
+        if first is None:
+            first = tok.start
         if tok.token_type == TokenType.L_PAREN:
             depth += 1
         elif tok.token_type == TokenType.R_PAREN:
@@ -71,9 +73,18 @@ def declared_type(text: str, ident: exp.Expr, dialect: str) -> str:
         elif depth == 0 and tok.text.upper() in _NOT_TYPE:
             break
         last = tok
-    if last is None:
+    if last is None or first is None:
         return ""
-    return " ".join(text[int(end) + 1 + first : int(end) + 2 + last.end].split()).upper()
+    return " ".join(text[first : last.end + 1].split()).upper()
+
+
+@lru_cache(maxsize=256)
+def _tokens(text: str, dialect: str) -> list[Token]:
+    """One statement's tokens, shared by all its columns."""
+    try:
+        return list(_dialect(dialect).tokenizer_class().tokenize(text))
+    except TokenError:
+        return []
 
 
 def column_from_def(node: exp.Expr, dialect: str, text: str = "") -> Column | None:
@@ -183,6 +194,7 @@ class SchemaBuilder:
         self.dialect = dialect
         self.strict = strict
         self.schema = schema if schema is not None else Schema()
+        self.pending: dict[str, list[tuple[exp.Alter, str]]] = {}
 
     def apply(self, statement: Statement) -> None:
         expression = statement.expression
@@ -211,6 +223,8 @@ class SchemaBuilder:
             else:
                 raise DdlConflict(f"table {new.name} already exists")
         self.schema = self.schema.put(new)
+        for alter, alter_text in self.pending.pop(new.key, []):
+            self._alter(alter, alter_text)
 
     def _ctas_types(self, table: Table, query: exp.Expr) -> tuple[Column, ...]:
         """SQLite declares CTAS columns by the affinity of a plain source column."""
@@ -239,6 +253,8 @@ class SchemaBuilder:
         if table is None:
             if self.strict:
                 raise DdlConflict(f"no such table: {name}")
+            # Lenient: the CREATE may sit in a file that sorts later; apply it then.
+            self.pending.setdefault(fold(name), []).append((alter, text))
             return
         for action in alter.args.get("actions") or []:
             table = self._alter_action(table, action, text)

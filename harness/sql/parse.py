@@ -23,7 +23,7 @@ from harness.sql.placeholders import Placeholders, find_placeholders, normalise
 
 logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
 
-DIALECTS = ("sqlite", "postgres", "mysql")
+from harness.config import DIALECTS  # noqa: E402,F401 - re-exported for callers
 
 
 @dataclass(frozen=True)

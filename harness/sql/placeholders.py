@@ -92,7 +92,9 @@ def find_placeholders(tokens: Sequence[Token]) -> Placeholders:
         elif ttype == TokenType.COLON and nxt is not None and _adjacent(tok, nxt):
             prev = tokens[i - 1] if i > 0 else None
             # `a::int` casts and `x:y` slices are not placeholders.
-            if nxt.token_type in (TokenType.VAR, TokenType.NUMBER) and not (
+            # Any word may follow: ``:comment`` and ``:select`` arrive as keyword tokens.
+            named = nxt.token_type == TokenType.NUMBER or nxt.text.isidentifier()
+            if named and not (
                 prev is not None and prev.token_type == TokenType.COLON and _adjacent(prev, tok)
             ):
                 found.append(_colon(nxt.text, tok.start, nxt.end + 1))

@@ -1,0 +1,123 @@
+"""Benchmark ``dbharness check`` against the floor: reading and ``ast.parse``-ing every file once.
+
+    .venv/bin/python benchmarks/check_speed.py --lines 500000 [--seed 7] [--jobs N]
+
+Generates a synthetic project (benchmarks/generate_project.py, reproducible by seed) and, in
+one run on the same files, measures:
+
+* floor: read + ``ast.parse`` of every Python file once, in one process;
+* cold: ``dbharness check`` with an empty cache (a real subprocess, interpreter start included);
+* warm: again, nothing changed;
+* touched: again after one file's content changed;
+* peak memory (max RSS of the check process and of any worker).
+
+Ratios are to the floor measured in the same run (the machine is shared: absolute seconds
+move, ratios much less). Each timing is the median of ``--repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate_project import generate  # noqa: E402
+
+RUNNER = r"""
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+elapsed = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": elapsed, "rc": proc.returncode, "maxrss_kb": usage.ru_maxrss,
+                  "stderr": proc.stderr[-2000:]}))
+"""
+
+
+def floor(root: Path) -> float:
+    start = time.perf_counter()
+    for path in sorted(root.rglob("*.py")):
+        ast.parse(path.read_bytes(), filename=str(path))
+    return time.perf_counter() - start
+
+
+def check(root: Path, jobs: int | None) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "harness", "check", "--exit-zero", "--stats"]
+    if jobs:
+        cmd += ["--jobs", str(jobs)]
+    out = subprocess.run([sys.executable, "-c", RUNNER, *cmd], cwd=root, capture_output=True,
+                         text=True, check=True, env={**os.environ,
+                                                     "PYTHONPATH": str(HERE.parent)})
+    data = json.loads(out.stdout)
+    if data["rc"] != 0:
+        raise SystemExit(f"dbharness failed: {data['stderr']}")
+    data["stats"] = data["stderr"].strip().splitlines()[-1]
+    return data
+
+
+def median_of(runs: list[dict[str, float]]) -> float:
+    return statistics.median(r["seconds"] for r in runs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=500_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="generate into (and keep) this directory")
+    args = parser.parse_args()
+    tmp = None
+    if args.keep:
+        root = args.keep
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="dbh-speed-")
+        root = Path(tmp.name)
+    try:
+        if not (root / "app").is_dir():
+            total = generate(root, args.lines, args.seed)
+        else:
+            total = sum(p.read_text().count("\n") for p in root.rglob("*.py"))
+        files = len(list(root.rglob("*.py")))
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+              f"{platform.python_version()}; project: {total:,} lines in {files:,} files "
+              f"(seed {args.seed})")
+        floors = [floor(root) for _ in range(args.repeat)]
+        base = statistics.median(floors)
+        colds, warms, touched = [], [], []
+        for _ in range(args.repeat):
+            shutil.rmtree(root / ".dbharness_cache", ignore_errors=True)
+            colds.append(check(root, args.jobs))
+            warms.append(check(root, args.jobs))
+            victim = next(iter(sorted((root / "app").rglob("m0.py"))))
+            victim.write_text(victim.read_text() + "\n\ndef touched():\n    return 1\n")
+            touched.append(check(root, args.jobs))
+        rows = [("floor: read + ast.parse, 1 process", base, None),
+                ("dbharness check, cold", median_of(colds), colds),
+                ("dbharness check, warm (nothing changed)", median_of(warms), warms),
+                ("dbharness check, one file touched", median_of(touched), touched)]
+        print(f"{'measurement':<42}{'seconds':>9}{'x floor':>9}{'peak RSS':>11}")
+        for label, seconds, runs in rows:
+            rss = f"{max(r['maxrss_kb'] for r in runs) / 1024:.0f} MiB" if runs else ""
+            print(f"{label:<42}{seconds:>9.2f}{seconds / base:>9.2f}{rss:>11}")
+        print("last cold run:", colds[-1]["stats"])
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
