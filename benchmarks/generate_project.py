@@ -84,7 +84,7 @@ def _repo_module(svc: int, tables: list[tuple[str, list[tuple[str, str]]]]) -> s
 def _router_module(rng: random.Random, svc: int, r: int,
                    tables: list[tuple[str, list[tuple[str, str]]]]) -> str:
     out = ['"""HTTP handlers."""\n', "from typing import Any\n",
-           f"from ..state import manager\n\n"]
+           "from ..state import manager\n\n"]
     for h in range(rng.randint(3, 6)):
         name, cols = rng.choice(tables)
         keys = [c for c, _ in cols]
