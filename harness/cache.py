@@ -68,13 +68,11 @@ class FactCache:
             return facts
         return None
 
-    def put(self, path: Path, facts: FileFacts) -> None:
-        try:
-            st = path.stat()
-            sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
+    def put(self, facts: FileFacts, fingerprint: tuple[int, int, str] | None) -> None:
+        if fingerprint is None:
             return
-        self.entries[facts.path] = (st.st_mtime_ns, st.st_size, sha, facts.module, facts)
+        mtime, size, sha = fingerprint
+        self.entries[facts.path] = (mtime, size, sha, facts.module, facts)
         self.dirty = True
 
     def flush(self) -> None:

@@ -7,6 +7,7 @@ to parse) becomes a FileFacts with ``error`` set; nothing here raises.
 from __future__ import annotations
 
 import ast
+import hashlib
 import io
 import tokenize
 from pathlib import Path
@@ -52,19 +53,29 @@ def extract_source(source: str, path: str, module: str) -> FileFacts:
         return FileFacts(path, module, error="nesting too deep to analyse")
 
 
+Fingerprint = tuple[int, int, str]  # mtime_ns, size, sha256 of the bytes that were read
+
+
 def extract_file(path: Path, display: str, module: str) -> FileFacts:
+    return extract_path(path, display, module)[0]
+
+
+def extract_path(path: Path, display: str, module: str
+                 ) -> tuple[FileFacts, Fingerprint | None]:
+    """Read the file once: its facts, and the fingerprint the cache keys them by."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
+        st = path.stat()
+        if st.st_size > MAX_BYTES:
             return FileFacts(display, module,
-                             error=f"skipped: {size // 1024 // 1024} MiB is over the "
-                                   f"{MAX_BYTES // 1024 // 1024} MiB limit for Python files")
+                             error=f"skipped: {st.st_size // 1024 // 1024} MiB is over the "
+                                   f"{MAX_BYTES // 1024 // 1024} MiB limit for Python files"), None
         data = path.read_bytes()
     except OSError as err:
-        return FileFacts(display, module, error=f"cannot read file: {err.strerror or err}")
+        return FileFacts(display, module, error=f"cannot read file: {err.strerror or err}"), None
+    fingerprint = (st.st_mtime_ns, st.st_size, hashlib.sha256(data).hexdigest())
     try:
         source = decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as err:
         reason = err.reason if isinstance(err, UnicodeDecodeError) else str(err)
-        return FileFacts(display, module, error=f"cannot decode file: {reason}")
-    return extract_source(source, display, module)
+        return FileFacts(display, module, error=f"cannot decode file: {reason}"), fingerprint
+    return extract_source(source, display, module), fingerprint
