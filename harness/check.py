@@ -132,6 +132,12 @@ def _build_model(config: Config, paths: tuple[str, ...] | None
 
 def run_check(config: Config, paths: tuple[str, ...] | None = None) -> CheckResult:
     model, files, problems, stats = build_model(config, paths)
+    with no_cyclic_gc():
+        return _run_rules(config, model, files, problems, stats)
+
+
+def _run_rules(config: Config, model: Model, files: list[FileFacts],
+               problems: list[Diagnostic], stats: Stats) -> CheckResult:
     stats.sql_sites = len(model.sites)
     start = time.perf_counter()
     found: list[Diagnostic] = list(problems)

@@ -12,11 +12,13 @@ import ast
 import itertools
 import re
 import string
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.python.facts import (
     Arg,
+    CallArg,
     Callee,
     CallFact,
     ClassFact,
@@ -24,12 +26,17 @@ from harness.python.facts import (
     FileFacts,
     FunctionFact,
     ImportFact,
+    KeyArg,
     KeyFact,
     ParamArg,
     RecordArg,
+    RecordsArg,
     RefArg,
+    SeqArg,
+    SpreadArg,
     TextArg,
     UnknownArg,
+    ValuesArg,
 )
 from harness.python.positions import Run, char_col, compress, literal_map, string_pieces
 from harness.python.text import KEYS, PARAM, PLACEHOLDERS, UNKNOWN, Hole, Text, hole_text, literal
@@ -66,6 +73,7 @@ BUILTIN_TYPES = frozenset({
     "MutableMapping", "Sequence", "Iterable", "Optional", "Union", "object", "tuple", "Tuple",
     "set", "Set", "TypedDict", "Connection", "Cursor",
 })
+STDLIB = frozenset(sys.stdlib_module_names)
 CONST_TYPES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
                type(None): "none"}
 
@@ -586,16 +594,28 @@ class Extractor:
             return None
         if isinstance(func, ast.Attribute) and func.attr in EXECUTE_METHODS and node.args:
             self._execute(node, func.attr, args, kwargs, scope, line, col)
-        kw_record = self._kwargs_record(node, kwargs, scope)
+        positional = tuple(to_arg(a) for a in args)
+        keywords = tuple((k, to_arg(v)) for k, v in kwargs if k is not None)
+        stars = tuple(to_arg(v) for k, v in kwargs if k is None)
+        carries = any(_carries(a) for a in (*positional, *stars, *(v for _, v in keywords)))
+        if carries or (keywords and not self._stdlib(callee)):
+            kw_record = self._kwargs_record(node, kwargs, scope)
+        else:
+            # Nothing here can reach SQL (constants, unknowns, log text): not worth a fact.
+            return CallResult(callee, line, col)
         self.calls.append(CallFact(
-            callee,
-            tuple(to_arg(a) for a in args),
-            tuple((k, to_arg(v)) for k, v in kwargs if k is not None),
-            tuple(to_arg(v) for k, v in kwargs if k is None) + (
-                (RecordArg(kw_record.snapshot()),) if kw_record is not None else ()),
+            callee, positional, keywords,
+            stars + ((RecordArg(kw_record.snapshot()),) if kw_record is not None else ()),
             scope.function, scope.cls, line, col,
         ))
         return CallResult(callee, line, col)
+
+    def _stdlib(self, callee: Callee) -> bool:
+        """``json.dumps(x, indent=2)``: a standard-library call never takes **fields."""
+        head = callee.root_class[0] if callee.root == "instance" and callee.root_class \
+            else callee.chain[0]
+        imported = self.import_map.get(head)
+        return imported is not None and imported.module.split(".")[0] in STDLIB
 
     def _kwargs_record(self, node: ast.Call, kwargs: list[tuple[str | None, Value]],
                        scope: _Scope) -> DictValue | None:
@@ -856,6 +876,19 @@ _DISPATCH: dict[type, Any] = {
     for name, function in vars(Extractor).items()
     if name.startswith("_ev_") and hasattr(ast, name[4:])
 }
+
+
+def _carries(arg: Arg) -> bool:
+    """Can this argument carry a record, a dict parameter, or SQL text onward?"""
+    if isinstance(arg, (RecordArg, RecordsArg, ParamArg, CallArg, KeyArg, ValuesArg, RefArg)):
+        return True
+    if isinstance(arg, TextArg):
+        return bool(SQL_HINT.search(arg.text.text))
+    if isinstance(arg, SeqArg):
+        return any(_carries(a) for a in arg.items)
+    if isinstance(arg, SpreadArg):
+        return _carries(arg.inner)
+    return False
 
 
 def _render_template(template: str, sentinel: str) -> str:
