@@ -1,9 +1,10 @@
 """Per-file facts cached in ``.dbharness_cache/``, keyed by content hash and tool version.
 
-One pickle holds every entry: a warm run loads it once and stats each file; only a file
-whose size or mtime moved is read and hashed, and only a file whose hash moved is parsed
-again. Writes go to a temporary file renamed into place, so concurrent runs never see a
-torn cache (the last one to finish wins, and every version it could write is valid).
+Entries are spread over a fixed number of shard files by a hash of the path: a warm run
+loads them and stats each file; only a file whose size or mtime moved is read and hashed,
+only a file whose hash moved is parsed again, and only the shards holding changed entries
+are written back. Writes go to a temporary file renamed into place, so concurrent runs
+never see a torn shard (the last to finish wins, and every version it could write is valid).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import hashlib
 import os
 import pickle
 import tempfile
+import zlib
 from pathlib import Path
 
 import harness
 from harness.python.facts import FileFacts
 
 _Entry = tuple[int, int, str, str, FileFacts]  # mtime_ns, size, sha256, module, facts
+SHARDS = 32
 
 
 def tool_fingerprint() -> str:
@@ -30,23 +33,32 @@ def tool_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+def _shard_of(display: str) -> int:
+    return zlib.crc32(display.encode()) % SHARDS
+
+
 class FactCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.file = directory / f"facts-{tool_fingerprint()}.pickle"
-        self.entries: dict[str, _Entry] = {}
-        self.dirty = False
-        try:
-            with self.file.open("rb") as fh:
-                loaded = pickle.load(fh)
+        self.prefix = f"facts-{tool_fingerprint()}"
+        self.shards: list[dict[str, _Entry]] = [{} for _ in range(SHARDS)]
+        self.dirty: set[int] = set()
+        for i in range(SHARDS):
+            try:
+                with self._path(i).open("rb") as fh:
+                    loaded = pickle.load(fh)
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+                    ValueError, TypeError, IndexError):
+                continue
             if isinstance(loaded, dict):
-                self.entries = loaded
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-                ValueError, TypeError):
-            self.entries = {}
+                self.shards[i] = loaded
+
+    def _path(self, shard: int) -> Path:
+        return self.directory / f"{self.prefix}-{shard:02d}.pickle"
 
     def get(self, path: Path, display: str, module: str) -> FileFacts | None:
-        entry = self.entries.get(display)
+        shard = _shard_of(display)
+        entry = self.shards[shard].get(display)
         if entry is None:
             return None
         try:
@@ -63,8 +75,8 @@ class FactCache:
         except OSError:
             return None
         if current == sha:
-            self.entries[display] = (st.st_mtime_ns, st.st_size, sha, module, facts)
-            self.dirty = True
+            self.shards[shard][display] = (st.st_mtime_ns, st.st_size, sha, module, facts)
+            self.dirty.add(shard)
             return facts
         return None
 
@@ -72,8 +84,9 @@ class FactCache:
         if fingerprint is None:
             return
         mtime, size, sha = fingerprint
-        self.entries[facts.path] = (mtime, size, sha, facts.module, facts)
-        self.dirty = True
+        shard = _shard_of(facts.path)
+        self.shards[shard][facts.path] = (mtime, size, sha, facts.module, facts)
+        self.dirty.add(shard)
 
     def flush(self) -> None:
         if not self.dirty:
@@ -83,13 +96,14 @@ class FactCache:
             gitignore = self.directory / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("*\n", encoding="utf-8")
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".facts-", suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(self.entries, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.file)
+            for shard in sorted(self.dirty):
+                fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".facts-", suffix=".tmp")
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump(self.shards[shard], fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, self._path(shard))
             for old in self.directory.glob("facts-*.pickle"):
-                if old != self.file:
+                if not old.name.startswith(self.prefix + "-"):
                     old.unlink(missing_ok=True)
         except OSError:
             pass  # a read-only checkout still gets its check, just not a cache
-        self.dirty = False
+        self.dirty = set()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from harness.config import DEFAULT_EXCLUDES, Config
@@ -12,15 +14,26 @@ from harness.config import DEFAULT_EXCLUDES, Config
 SUFFIXES = (".py", ".sql")
 
 
-def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
-    parts = rel.split("/")
+@lru_cache(maxsize=64)
+def _matchers(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    """One regex for whole-path globs (``dir/*.py``, or a directory and all below it) and one
+    for bare names matched against any path component (``.venv``, ``*_pb2.py``)."""
+    whole, names = [], []
     for pattern in patterns:
         pattern = pattern.rstrip("/")
-        if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern + "/*"):
-            return True
-        if "/" not in pattern and any(fnmatch.fnmatch(p, pattern) for p in parts):
-            return True
-    return False
+        whole.append(fnmatch.translate(pattern))
+        whole.append(fnmatch.translate(pattern + "/*"))
+        if "/" not in pattern:
+            names.append(fnmatch.translate(pattern))
+    return (re.compile("|".join(whole)),
+            re.compile("|".join(names)) if names else None)
+
+
+def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+    whole, names = _matchers(patterns)
+    if whole.match(rel):
+        return True
+    return names is not None and any(names.match(part) for part in rel.split("/"))
 
 
 def relative(path: Path, root: Path) -> str:
