@@ -35,6 +35,8 @@ sys.path.insert(0, str(HERE))
 
 from generate_project import generate  # noqa: E402
 
+PYTHON = sys.executable  # --python: another interpreter, e.g. a venv with dbharness[fast]
+
 RUNNER = r"""
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
@@ -54,7 +56,7 @@ def floor(root: Path) -> float:
 
 
 def check(root: Path, jobs: int | None) -> dict[str, float]:
-    cmd = [sys.executable, "-m", "harness", "check", "--exit-zero", "--stats"]
+    cmd = [PYTHON, "-m", "harness", "check", "--exit-zero", "--stats"]
     if jobs:
         cmd += ["--jobs", str(jobs)]
     out = subprocess.run([sys.executable, "-c", RUNNER, *cmd], cwd=root, capture_output=True,
@@ -78,7 +80,11 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="generate into (and keep) this directory")
+    parser.add_argument("--python", default=sys.executable,
+                        help="interpreter that runs dbharness (e.g. one with sqlglotc)")
     args = parser.parse_args()
+    global PYTHON
+    PYTHON = args.python
     tmp = None
     if args.keep:
         root = args.keep
