@@ -10,6 +10,7 @@ from pathlib import Path
 import harness
 from harness.baseline import filter_baseline, write_baseline
 from harness.config import Config
+from harness.diagnostics import Severity
 from harness.errors import ToolError
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -116,7 +117,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"dbharness stats: {s.files} files ({s.python_files} Python, {s.sql_files} SQL), "
               f"{s.extracted} extracted, {s.cached} from cache, {s.sql_sites} SQL strings, "
               f"{len(result.model.bindings)} bindings; {timings}", file=sys.stderr)
-    return 1 if diagnostics and not args.exit_zero else 0
+    failing = [d for d in diagnostics if d.severity != Severity.NOTE]
+    return 1 if failing and not args.exit_zero else 0
 
 
 def cmd_contracts(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 from harness.python.positions import Run
 from harness.python.text import Text
 
-MAX_BYTES = 32 * 1024 * 1024
+MAX_BYTES = 8 * 1024 * 1024
 
 
 def text_of_sql(source: str) -> Text:

@@ -26,6 +26,13 @@ def _related_table(model: Model, table: str | None) -> tuple[Related, ...]:
     return (Related(where, f"table {table} is defined here"),) if where else ()
 
 
+def check_input_size(model: Model) -> Iterator[Diagnostic]:
+    for ps in parsed_sites(model):
+        if ps.parsed.skipped:
+            yield INPUT_SKIPPED.diagnostic(ps.location(None, 0),
+                                           f"SQL not analysed: {ps.parsed.skipped}")
+
+
 def check_syntax(model: Model) -> Iterator[Diagnostic]:
     for ps in parsed_sites(model, executed_only=True):
         if ps.site.text.holes:
@@ -196,6 +203,18 @@ def check_not_null(model: Model) -> Iterator[Diagnostic]:
                         related=_related_table(model, table.name))
 
 
+INPUT_SKIPPED = Rule(
+    "DBH003", "input-skipped", "an input too large to analyse was skipped", Severity.NOTE,
+    RuleDoc(
+        what="A SQL string or file over the analysis limit was not parsed; nothing in it was "
+             "checked. A note: it does not fail the run.",
+        why="Parsing megabytes of SQL in pure Python takes seconds per megabyte; a pre-commit "
+            "hook must not stall on a data dump.",
+        example="SEED = open_the_1mb_fixture()  # or a 5 MB .sql dump under the checked paths",
+        fix="Exclude data dumps ([tool.dbharness] exclude), or split the SQL.",
+    ),
+    check_input_size,
+)
 SQL_SYNTAX = Rule(
     "DBH001", "sql-syntax", "SQL at an execute site does not parse", Severity.ERROR,
     RuleDoc(
@@ -269,4 +288,4 @@ NOT_NULL_MISSING = Rule(
     check_not_null,
 )
 
-RULES = (SQL_SYNTAX, UNKNOWN_TABLE, UNKNOWN_COLUMN, INSERT_ARITY, PARAM_COUNT, NOT_NULL_MISSING)
+RULES = (INPUT_SKIPPED, SQL_SYNTAX, UNKNOWN_TABLE, UNKNOWN_COLUMN, INSERT_ARITY, PARAM_COUNT, NOT_NULL_MISSING)

@@ -50,6 +50,12 @@ class Statement:
 class ParsedSql:
     statements: tuple[Statement, ...]
     errors: tuple[SqlError, ...]
+    skipped: str | None = None  # why the text was not analysed at all
+
+
+# Pure-Python sqlglot needs seconds per megabyte; a string this large in code is data, not a
+# query anyone reviews, so it is reported as not analysed instead of stalling the run.
+MAX_SQL_CHARS = 512 * 1024
 
 
 @lru_cache(maxsize=8)
@@ -98,6 +104,9 @@ def _error_offset(chunk: str, line: int, col: int, highlight: str) -> int:
 
 def parse_sql(text: str, dialect: str = "sqlite") -> ParsedSql:
     """Parse every statement of ``text``; errors are data, never exceptions."""
+    if len(text) > MAX_SQL_CHARS:
+        return ParsedSql((), (), f"{len(text) // 1024} KiB of SQL is over the "
+                                 f"{MAX_SQL_CHARS // 1024} KiB analysis limit")
     return _parse_cached(text, dialect)
 
 
@@ -106,10 +115,13 @@ def _parse_cached(text: str, dialect: str) -> ParsedSql:
     d = _dialect(dialect)
     try:
         tokens = d.tokenizer_class().tokenize(text)
+        source = _replace_into(text, tokens)
+        if source != text:
+            tokens = d.tokenizer_class().tokenize(source)
     except TokenError as err:
         return ParsedSql((), (SqlError(_token_error_offset(text), f"cannot tokenize SQL: {err}"),))
     placeholders = find_placeholders(tokens)
-    normal = normalise(text, placeholders)
+    normal = normalise(source, placeholders)
     statements: list[Statement] = []
     errors: list[SqlError] = []
     for chunk_tokens in _split(tokens):
@@ -131,8 +143,38 @@ def _parse_cached(text: str, dialect: str) -> ParsedSql:
         except (TokenError, RecursionError, ValueError) as err:
             errors.append(SqlError(start, f"cannot parse SQL: {str(err)[:200]}"))
             continue
+        if _not_a_statement(parsed, chunk_tokens):
+            errors.append(SqlError(start, f"not a SQL statement: {chunk_tokens[0].text!r} "
+                                          "starts no statement"))
+            continue
         statements.append(Statement(parsed, start, end, text[start:end], own, without_rowid))
     return ParsedSql(tuple(statements), tuple(errors))
+
+
+def _replace_into(text: str, tokens: list[Token]) -> str:
+    """SQLite/MySQL ``REPLACE INTO``: sqlglot's tokenizer swallows the rest of the statement
+    as a string. ``INSERT `` has the same length and the same columns, so it is analysed as
+    that (every offset stays valid)."""
+    out = text
+    for i, tok in enumerate(tokens):
+        if tok.text.upper() != "REPLACE" or (i and tokens[i - 1].token_type != TokenType.SEMICOLON):
+            continue
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if nxt is not None and nxt.text.lstrip().upper().startswith("INTO") and \
+                tok.end + 1 - tok.start == 7:
+            out = out[: tok.start] + "INSERT " + out[tok.end + 1 :]
+    return out
+
+
+_BARE_STATEMENTS = frozenset({"REINDEX", "VACUUM", "ANALYZE", "END", "SAVEPOINT", "RELEASE",
+                              "ROLLBACK", "COMMIT", "BEGIN"})
+
+
+def _not_a_statement(parsed: exp.Expr, tokens: list[Token]) -> bool:
+    """sqlglot accepts a bare expression (``SELEC broken`` is ``SELEC AS broken``); a
+    database does not."""
+    return isinstance(parsed, (exp.Alias, exp.Condition)) and \
+        tokens[0].text.upper() not in _BARE_STATEMENTS
 
 
 def _token_error_offset(text: str) -> int:
