@@ -133,3 +133,12 @@ def test_sql_layer_never_raises_long(text: str, dialect: str) -> None:
 @given(python_sources())
 def test_extractor_never_raises_long(source: str) -> None:
     extract_source(source, "fuzz.py", "fuzz")
+
+
+@pytest.mark.parametrize("text", ["L{:}", "?3.", "?{\u00d3?3.?\x00\x00", "$1.5", ":2.", "?1e5",
+                                  "SELECT ?1.0", "%(a", "%(", ":"])
+def test_found_by_fuzzing(text: str) -> None:
+    """Inputs atheris found: a number token like "3." after a placeholder sign; "L{:}", on
+    which sqlglot 30.30 raises AttributeError inside its parser."""
+    for dialect in ("sqlite", "postgres", "mysql"):
+        _sql_layer(text, dialect)

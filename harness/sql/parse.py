@@ -143,6 +143,10 @@ def _parse_cached(text: str, dialect: str) -> ParsedSql:
         except (TokenError, RecursionError, ValueError) as err:
             errors.append(SqlError(start, f"cannot parse SQL: {str(err)[:200]}"))
             continue
+        except Exception as err:  # noqa: BLE001 - a sqlglot bug on odd input is not our crash
+            errors.append(SqlError(start, f"sqlglot could not parse this statement "
+                                          f"({type(err).__name__}: {str(err)[:120]})"))
+            continue
         if _not_a_statement(parsed, chunk_tokens):
             errors.append(SqlError(start, f"not a SQL statement: {chunk_tokens[0].text!r} "
                                           "starts no statement"))

@@ -80,7 +80,8 @@ def find_placeholders(tokens: Sequence[Token]) -> Placeholders:
         nxt = tokens[i + 1] if i + 1 < n else None
         ttype, text = tok.token_type, tok.text
         if ttype == TokenType.PLACEHOLDER and text == "?":
-            if nxt is not None and nxt.token_type == TokenType.NUMBER and _adjacent(tok, nxt):
+            if nxt is not None and nxt.token_type == TokenType.NUMBER and nxt.text.isdigit() \
+                    and _adjacent(tok, nxt):
                 found.append(Placeholder(NUMERIC, None, int(nxt.text), tok.start, nxt.end + 1))
                 i += 2
                 continue
@@ -93,7 +94,7 @@ def find_placeholders(tokens: Sequence[Token]) -> Placeholders:
             prev = tokens[i - 1] if i > 0 else None
             # `a::int` casts and `x:y` slices are not placeholders.
             # Any word may follow: ``:comment`` and ``:select`` arrive as keyword tokens.
-            named = nxt.token_type == TokenType.NUMBER or nxt.text.isidentifier()
+            named = nxt.text.isdigit() or nxt.text.isidentifier()
             if named and not (
                 prev is not None and prev.token_type == TokenType.COLON and _adjacent(prev, tok)
             ):
@@ -111,7 +112,7 @@ def find_placeholders(tokens: Sequence[Token]) -> Placeholders:
                 i += 5
                 continue
         elif ttype == TokenType.PARAMETER and text == "$" and nxt is not None:
-            if nxt.token_type == TokenType.NUMBER and _adjacent(tok, nxt):
+            if nxt.token_type == TokenType.NUMBER and nxt.text.isdigit() and _adjacent(tok, nxt):
                 found.append(Placeholder(NUMERIC, None, int(nxt.text), tok.start, nxt.end + 1))
                 i += 2
                 continue
