@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.rules import migration_rules
+from harness.rules import ddl_rules, migration_rules
 from harness.rules.base import Rule
 
-RULES: tuple[Rule, ...] = migration_rules.RULES
+RULES: tuple[Rule, ...] = migration_rules.RULES + ddl_rules.RULES

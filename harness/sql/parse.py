@@ -129,7 +129,7 @@ def _parse_cached(text: str, dialect: str) -> ParsedSql:
         chunk, without_rowid = _strip_without_rowid(normal[start:end], chunk_tokens, start)
         own = Placeholders(tuple(p for p in placeholders.items if start <= p.start < end))
         try:
-            parsed = sqlglot.parse_one(chunk, read=d)
+            parsed = _parse_one(chunk, chunk_tokens, start, d)
         except ParseError as err:
             first = err.errors[0] if err.errors else {}
             offset = _error_offset(
@@ -153,6 +153,65 @@ def _parse_cached(text: str, dialect: str) -> ParsedSql:
             continue
         statements.append(Statement(parsed, start, end, text[start:end], own, without_rowid))
     return ParsedSql(tuple(statements), tuple(errors))
+
+
+# Words that end a column's type and start a constraint (by text: sqlglot tokenizes some of
+# them, e.g. CHECK and GENERATED, as plain VARs).
+CONSTRAINT_WORDS = frozenset({
+    "PRIMARY", "PRIMARY KEY", "NOT", "NULL", "DEFAULT", "UNIQUE", "CHECK", "REFERENCES",
+    "COLLATE", "CONSTRAINT", "AUTOINCREMENT", "AUTO_INCREMENT", ",", "AS", "GENERATED",
+    "FOREIGN", "ON", "COMMENT", "(", ")",
+})
+
+
+def _parse_one(chunk: str, tokens: list[Token], base: int, d: Dialect) -> exp.Expr:
+    """Parse; on failure, retry with multi-word type names joined (SQLite takes any words as a
+    type name: ``UNSIGNED BIG INT``, or a missing comma's ``TEXT b INTEGER``)."""
+    try:
+        return sqlglot.parse_one(chunk, read=d)
+    except ParseError:
+        joined = _join_type_words(chunk, tokens, base)
+        if joined == chunk:
+            raise
+        return sqlglot.parse_one(joined, read=d)
+
+
+def _join_type_words(chunk: str, tokens: list[Token], base: int) -> str:
+    """Replace the blanks between the words of each column type with underscores (same
+    length, so every offset still holds)."""
+    if not tokens or tokens[0].text.upper() not in ("CREATE", "ALTER"):
+        return chunk
+    out = list(chunk)
+    depth = 0
+    i = 0
+    n = len(tokens)
+    while i < n:
+        tok = tokens[i]
+        word = tok.text.upper()
+        starts_column = (word in ("(", ",") and depth == (1 if word == "," else 0)) or \
+            word == "ADD"
+        if tok.text == "(":
+            depth += 1
+        elif tok.text == ")":
+            depth -= 1
+        if not starts_column:
+            i += 1
+            continue
+        j = i + 1
+        if j < n and tokens[j].text.upper() == "COLUMN":
+            j += 1
+        j += 1  # the column name
+        words = []
+        while j < n and tokens[j].text.upper() not in CONSTRAINT_WORDS and \
+                tokens[j].text.replace("_", "").isalnum():
+            words.append(tokens[j])
+            j += 1
+        for a, b in itertools.pairwise(words):
+            gap = chunk[a.end + 1 - base : b.start - base]
+            if gap.strip() == "":
+                out[a.end + 1 - base : b.start - base] = "_" * len(gap)
+        i += 1
+    return "".join(out)
 
 
 def _replace_into(text: str, tokens: list[Token]) -> str:

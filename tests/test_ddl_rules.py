@@ -1,0 +1,56 @@
+"""DDL self-checks: each flags its mistake and leaves the near miss alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.rules.ddl_rules import suspicious
+from tests.helpers import assert_rules, findings
+
+CASES = [
+    ("ddl-duplicate-column", "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, Name TEXT)"),
+    (None, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, name2 TEXT)"),
+    ("ddl-unknown-column", "CREATE TABLE t (a INT, b INT, UNIQUE (a, c))"),
+    (None, "CREATE TABLE t (a INT, b INT, UNIQUE (a, b))"),
+    ("ddl-unknown-column", "CREATE TABLE t (a INT, b INT, PRIMARY KEY (a, bb))"),
+    (None, "CREATE TABLE t (a INT, b INT, PRIMARY KEY (a, b))"),
+    ("ddl-unknown-column", "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (a INT, "
+                           "FOREIGN KEY (aa) REFERENCES p(id))"),
+    (None, "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (a INT, "
+           "FOREIGN KEY (a) REFERENCES p(id))"),
+    ("ddl-unknown-column", "CREATE TABLE t (a INT, b INT); CREATE INDEX i ON t (a, c)"),
+    (None, "CREATE TABLE t (a INT, b INT); CREATE UNIQUE INDEX i ON t (b DESC, a)"),
+    ("ddl-suspicious-type", "CREATE TABLE t (id INTEGER PRIMARY KEY, rating TEXT "
+                            "parent_rating_key INTEGER, title TEXT)"),
+    (None, "CREATE TABLE t (id INTEGER PRIMARY KEY, n DOUBLE PRECISION, u UNSIGNED BIG INT, "
+           "c CHARACTER VARYING(20), ts TIMESTAMP WITH TIME ZONE, v VARCHAR(10))"),
+]
+
+
+@pytest.mark.parametrize(("rule", "ddl"), CASES, ids=[f"{i}-{c[0]}" for i, c in enumerate(CASES)])
+def test_ddl_rules(tmp_path: Path, rule: str | None, ddl: str) -> None:
+    got = findings(tmp_path, {"schema.sql": ddl + ";\n"})
+    assert_rules(got, *([rule] if rule else []))
+
+
+def test_ddl_in_python_points_at_the_column(tmp_path: Path) -> None:
+    code = ('import sqlite3\nsqlite3.connect("x").execute("""CREATE TABLE media (\n'
+            "    id INTEGER PRIMARY KEY,\n    rating TEXT parent_rating_key INTEGER,\n"
+            '    title TEXT)""")\n')
+    (d,) = findings(tmp_path, {"app.py": code})
+    assert (d.rule, d.line, d.col, d.column) == ("ddl-suspicious-type", 4, 5, "rating")
+    assert "parent_rating_key" in d.message
+
+
+@pytest.mark.parametrize(("declared", "word"), [
+    ("TEXT PARENT_RATING_KEY INTEGER", "PARENT_RATING_KEY"),
+    ("INTEGER count INTEGER", "count"),
+    ("VARCHAR(20) other TEXT", "other"),
+    ("TEXT", None), ("DOUBLE PRECISION", None), ("UNSIGNED BIG INT", None),
+    ("CHARACTER VARYING(255)", None), ("TIMESTAMP WITH TIME ZONE", None), ("", None),
+    ("my_custom_type", None), ("TEXT COLLATE", None),
+])
+def test_suspicious_words(declared: str, word: str | None) -> None:
+    assert suspicious(declared) == word
