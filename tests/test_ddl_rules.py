@@ -54,3 +54,51 @@ def test_ddl_in_python_points_at_the_column(tmp_path: Path) -> None:
 ])
 def test_suspicious_words(declared: str, word: str | None) -> None:
     assert suspicious(declared) == word
+
+
+GUARDS = {
+    "try mismatch": ('''
+        try:
+            cur.execute("SELECT is_custom FROM models LIMIT 1")
+        except sqlite3.OperationalError:
+            cur.execute("ALTER TABLE models ADD COLUMN is_custom_base_model BOOLEAN DEFAULT 0")
+    ''', "migration-guard-mismatch"),
+    "try match": ('''
+        try:
+            cur.execute("SELECT is_custom_base_model FROM models LIMIT 1")
+        except sqlite3.OperationalError:
+            cur.execute("ALTER TABLE models ADD COLUMN is_custom_base_model BOOLEAN DEFAULT 0")
+    ''', None),
+    "membership mismatch": ('''
+        cols = [r[1] for r in cur.execute("PRAGMA table_info(models)")]
+        if "rating" not in cols:
+            cur.execute("ALTER TABLE models ADD COLUMN score REAL")
+    ''', "migration-guard-mismatch"),
+    "membership match": ('''
+        cols = [r[1] for r in cur.execute("PRAGMA table_info(models)")]
+        if "score" not in cols:
+            cur.execute("ALTER TABLE models ADD COLUMN score REAL")
+    ''', None),
+    "other table": ('''
+        cols = [r[1] for r in cur.execute("PRAGMA table_info(users)")]
+        if "rating" not in cols:
+            cur.execute("ALTER TABLE models ADD COLUMN score REAL")
+    ''', None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GUARDS))
+def test_migration_guards(tmp_path: Path, name: str) -> None:
+    import textwrap
+
+    body, rule = GUARDS[name]
+    code = ("import sqlite3\ncur = sqlite3.connect('x').cursor()\n"
+            "cur.execute('CREATE TABLE IF NOT EXISTS models (id INTEGER PRIMARY KEY, "
+            "is_custom INT, rating INT, is_custom_base_model BOOLEAN DEFAULT 0, score REAL)')\n"
+            "cur.execute('CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, rating INT)')\n"
+            "def migrate():\n" + textwrap.indent(textwrap.dedent(body), "    "))
+    got = findings(tmp_path, {"app.py": code})
+    assert_rules(got, *([rule] if rule else []))
+    if rule:  # the finding points at the column the ALTER adds
+        alter_line = next(i for i, line in enumerate(code.splitlines(), 1) if "ALTER" in line)
+        assert got[0].line == alter_line and "ADD COLUMN" in code.splitlines()[alter_line - 1]

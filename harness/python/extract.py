@@ -25,6 +25,7 @@ from harness.python.facts import (
     ExecuteFact,
     FileFacts,
     FunctionFact,
+    GuardFact,
     ImportFact,
     KeyArg,
     KeyFact,
@@ -62,6 +63,9 @@ DDL_HINT = re.compile(
     r"\b(create\s+(temp\w*\s+|virtual\s+)?(table|view)|alter\s+table|drop\s+(table|view))\b",
     re.IGNORECASE,
 )
+PROBE_HINT = re.compile(r"\s*select\b", re.IGNORECASE)
+PRAGMA_INFO_HINT = re.compile(r"\s*pragma\s+(\w+\.)?table_x?info\b", re.IGNORECASE)
+ADD_COLUMN_HINT = re.compile(r"\balter\s+table\b.*\badd\b", re.IGNORECASE | re.DOTALL)
 SQL_HINT = re.compile(
     r"\b(select|insert|update|delete|create|alter|drop|from|where|values|into|set|join|table|"
     r"replace|returning|conflict|pragma|order|group)\b", re.IGNORECASE)
@@ -86,6 +90,7 @@ class _Scope:
     values: dict[str, Value] = field(default_factory=dict)
     param_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     branch: int = 0
+    last_pragma: Text | None = None  # the latest PRAGMA table_info run here
     returns: list[Arg] = field(default_factory=list)
 
 
@@ -107,6 +112,7 @@ class Extractor:
         self.constants: dict[str, Text] = {}
         self.class_constants: dict[str, dict[str, Text]] = {}
         self.ddl: dict[tuple[int, int, str], Text] = {}
+        self.guards: list[GuardFact] = []
         self._class_attrs: dict[str, dict[str, tuple[str, ...]]] = {}
         self._module_scope = _Scope(None, None, frozenset())
 
@@ -132,6 +138,7 @@ class Extractor:
             functions=tuple(self.functions), classes=tuple(classes), calls=tuple(self.calls),
             executes=tuple(self.executes), instances=tuple(self.instances),
             constants=tuple(sorted(self.constants.items())), ddl=tuple(self.ddl.values()),
+            guards=tuple(self.guards),
             suppressions=suppressions(self.lines),
         )
 
@@ -215,7 +222,10 @@ class Extractor:
             self._for(stmt, scope)
         elif isinstance(stmt, (ast.If, ast.While)):
             self.ev(stmt.test, scope)
+            start = len(self.executes)
             self._branch(stmt.body, scope)
+            if isinstance(stmt, ast.If):
+                self._membership_guard(stmt, scope, self.executes[start:])
             self._branch(stmt.orelse, scope)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
@@ -224,9 +234,12 @@ class Extractor:
                     scope.values[item.optional_vars.id] = value
             self._body(stmt.body, scope)
         elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            start = len(self.executes)
             self._branch(stmt.body, scope)  # type: ignore[attr-defined]
+            middle = len(self.executes)
             for handler in stmt.handlers:  # type: ignore[attr-defined]
                 self._branch(handler.body, scope)
+            self._try_guard(self.executes[start:middle], self.executes[middle:])
             self._branch(stmt.orelse, scope)  # type: ignore[attr-defined]
             self._body(stmt.finalbody, scope)  # type: ignore[attr-defined]
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -643,6 +656,8 @@ class Extractor:
         if isinstance(sql_value, Text):
             sql: Arg = TextArg(sql_value)
             self._maybe_ddl(sql_value)
+            if PRAGMA_INFO_HINT.match(sql_value.text):
+                scope.last_pragma = sql_value
         elif isinstance(sql_value, ParamValue):
             sql = ParamArg(sql_value.name)
         elif isinstance(sql_value, Ref):
@@ -837,6 +852,31 @@ class Extractor:
             end = fmt.text.find("}", offset)
             offset = end + 1 if end >= 0 else len(fmt.text)
         return out
+
+    # --- migration guards ------------------------------------------------------------------------
+    def _try_guard(self, probes: list[ExecuteFact], actions: list[ExecuteFact]) -> None:
+        probe = next((e.sql.text for e in reversed(probes) if isinstance(e.sql, TextArg)
+                      and PROBE_HINT.match(e.sql.text.text)), None)
+        if probe is None:
+            return
+        for action in actions:
+            if isinstance(action.sql, TextArg) and ADD_COLUMN_HINT.search(action.sql.text.text):
+                self.guards.append(GuardFact("try", probe, None, action.sql.text, action.line,
+                                             action.col))
+
+    def _membership_guard(self, stmt: ast.If, scope: _Scope,
+                          actions: list[ExecuteFact]) -> None:
+        test = stmt.test
+        if scope.last_pragma is None or not (
+            isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.NotIn) and isinstance(test.left, ast.Constant)
+            and isinstance(test.left.value, str)
+        ):
+            return
+        for action in actions:
+            if isinstance(action.sql, TextArg) and ADD_COLUMN_HINT.search(action.sql.text.text):
+                self.guards.append(GuardFact("membership", scope.last_pragma, test.left.value,
+                                             action.sql.text, action.line, action.col))
 
     # --- DDL anywhere ---------------------------------------------------------------------------
     def _maybe_ddl(self, text: Text) -> None:

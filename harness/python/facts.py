@@ -158,6 +158,21 @@ class ExecuteFact:
 
 
 @dataclass(frozen=True)
+class GuardFact:
+    """A migration guard: a probe of the schema, and the DDL it lets run.
+
+    ``kind`` is ``try`` (a SELECT that fails on old databases; the DDL runs in the handler)
+    or ``membership`` (``if "col" not in <PRAGMA table_info(t) result>:`` around the DDL)."""
+
+    kind: str
+    probe: Text  # the SELECT, or the PRAGMA table_info text
+    probed_column: str | None  # membership guards: the string tested
+    action: Text  # the DDL the guard runs
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
 class FunctionFact:
     qualname: str
     name: str
@@ -200,6 +215,7 @@ class FileFacts:
     instances: tuple[tuple[str, tuple[str, ...]], ...] = ()
     constants: tuple[tuple[str, Text], ...] = ()
     ddl: tuple[Text, ...] = ()
+    guards: tuple[GuardFact, ...] = ()
     suppressions: tuple[tuple[int, frozenset[str]], ...] = ()
     error: str | None = None
     error_line: int = 1

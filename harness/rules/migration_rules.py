@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sqlglot import exp
+
 from harness.diagnostics import Diagnostic, Location, Related, Severity
 from harness.link.model import Model
+from harness.python.facts import GuardFact
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.records import suggest_column
-from harness.sql.ddl import DdlConflict, SchemaBuilder
+from harness.sql.ddl import DdlConflict, SchemaBuilder, table_name
 from harness.sql.parse import parse_sql
-from harness.sql.schema import Schema
+from harness.sql.resolve import offset_of
+from harness.sql.schema import Schema, fold
 
 
 def upgrade_statically(model: Model, legacy: Schema) -> Schema:
@@ -57,6 +61,76 @@ def check_missing_migration(model: Model) -> Iterator[Diagnostic]:
                     related=(Related(where, f"table {table.name} is defined here"),))
 
 
+def _added_columns(text: str, dialect: str) -> list[tuple[str, str, int | None]]:
+    """(table, column, offset) for each ALTER TABLE ... ADD COLUMN in the text."""
+    out = []
+    for st in parse_sql(text, dialect).statements:
+        alter = st.expression
+        if isinstance(alter, exp.Alter):
+            table = table_name(alter.this)
+            for action in alter.args.get("actions") or []:
+                if isinstance(action, exp.ColumnDef) and table:
+                    out.append((table, action.name, st.start + (offset_of(action) or 0)))
+    return out
+
+
+def _probe(guard: GuardFact, dialect: str) -> tuple[str, frozenset[str]] | None:
+    """(table, columns the guard looks at), or None when that is not plainly known."""
+    for st in parse_sql(guard.probe.text, dialect).statements:
+        node = st.expression
+        if guard.kind == "membership" and isinstance(node, exp.Pragma):
+            target = node.this.expression if isinstance(node.this, exp.EQ) else None
+            if isinstance(target, (exp.Column, exp.Literal)) and guard.probed_column:
+                return target.name, frozenset({fold(guard.probed_column)})
+        if guard.kind == "try" and isinstance(node, exp.Select):
+            tables = [t.name for t in node.find_all(exp.Table)]
+            if len(tables) != 1 or any(isinstance(s, exp.Star) for s in node.selects):
+                return None
+            cols = frozenset(fold(c.name) for c in node.find_all(exp.Column) if c.name)
+            return tables[0], cols
+    return None
+
+
+def check_guard_mismatch(model: Model) -> Iterator[Diagnostic]:
+    for facts in model.files:
+        for guard in facts.guards:
+            probe = _probe(guard, model.dialect)
+            if probe is None:
+                continue
+            table, probed = probe
+            for added_table, column, offset in _added_columns(guard.action.text, model.dialect):
+                if fold(added_table) != fold(table) or fold(column) in probed:
+                    continue
+                line, col = guard.action.locate(offset or 0)
+                what = ", ".join(sorted(probed))
+                yield GUARD_MISMATCH.diagnostic(
+                    Location(facts.path, line, col),
+                    f"the guard probes {table}.{what} but the migration adds "
+                    f"{added_table}.{column}: databases that have {what} never get {column}, "
+                    f"and databases that lack {what} but have {column} fail with "
+                    "`duplicate column name`",
+                    table=added_table, column=column,
+                    fix=f"probe {column} itself", related=(Related(
+                        Location(facts.path, guard.probe.line, guard.probe.col),
+                        "the guard's probe"),))
+
+
+GUARD_MISMATCH = Rule(
+    "DBH303", "migration-guard-mismatch", "a migration guard probes one column and adds another",
+    Severity.ERROR,
+    RuleDoc(
+        what="A migration runs `ALTER TABLE t ADD COLUMN b` behind a guard (a SELECT in a try "
+             "block, or `if \"a\" not in` the PRAGMA table_info(t) result) that tests a "
+             "different column a.",
+        why="The guard never matches the change: old databases that already have a skip the "
+            "migration and never get b; others run it twice and fail.",
+        example='try:\n    cur.execute("SELECT is_custom FROM models LIMIT 1")\nexcept '
+                'sqlite3.OperationalError:\n    cur.execute("ALTER TABLE models ADD COLUMN '
+                'is_custom_base_model BOOLEAN")',
+        fix="Probe the column the migration adds.",
+    ),
+    check_guard_mismatch,
+)
 MISSING_MIGRATION = Rule(
     "DBH301", "missing-migration", "an older database never gets a column the code now uses",
     Severity.ERROR,
@@ -74,4 +148,4 @@ MISSING_MIGRATION = Rule(
     check_missing_migration,
 )
 
-RULES = (MISSING_MIGRATION,)
+RULES = (MISSING_MIGRATION, GUARD_MISMATCH)

@@ -143,7 +143,7 @@ def _parse_cached(text: str, dialect: str) -> ParsedSql:
         except (TokenError, RecursionError, ValueError) as err:
             errors.append(SqlError(start, f"cannot parse SQL: {str(err)[:200]}"))
             continue
-        except Exception as err:  # noqa: BLE001 - a sqlglot bug on odd input is not our crash
+        except Exception as err:
             errors.append(SqlError(start, f"sqlglot could not parse this statement "
                                           f"({type(err).__name__}: {str(err)[:120]})"))
             continue
