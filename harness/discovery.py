@@ -15,7 +15,8 @@ SUFFIXES = (".py", ".sql")
 
 
 @lru_cache(maxsize=64)
-def _matchers(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+def _matchers(patterns: tuple[str, ...]
+              ) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
     """One regex for whole-path globs (``dir/*.py``, or a directory and all below it) and one
     for bare names matched against any path component (``.venv``, ``*_pb2.py``)."""
     whole, names = [], []
@@ -25,13 +26,13 @@ def _matchers(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[st
         whole.append(fnmatch.translate(pattern + "/*"))
         if "/" not in pattern:
             names.append(fnmatch.translate(pattern))
-    return (re.compile("|".join(whole)),
+    return (re.compile("|".join(whole)) if whole else None,
             re.compile("|".join(names)) if names else None)
 
 
 def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
     whole, names = _matchers(patterns)
-    if whole.match(rel):
+    if whole is not None and whole.match(rel):
         return True
     return names is not None and any(names.match(part) for part in rel.split("/"))
 

@@ -63,7 +63,7 @@ def check_missing_migration(model: Model) -> Iterator[Diagnostic]:
 
 def _added_columns(text: str, dialect: str) -> list[tuple[str, str, int | None]]:
     """(table, column, offset) for each ALTER TABLE ... ADD COLUMN in the text."""
-    out = []
+    out: list[tuple[str, str, int | None]] = []
     for st in parse_sql(text, dialect).statements:
         alter = st.expression
         if isinstance(alter, exp.Alter):
