@@ -156,7 +156,11 @@ def _run_rules(config: Config, model: Model, files: list[FileFacts],
     stats.timings["rules"] = time.perf_counter() - start
     suppress = {f.path: dict(f.suppressions) for f in files if f.suppressions}
     kept = [d for d in found if not _suppressed(d, suppress)]
-    unique = sorted(set(kept), key=Diagnostic.sort_key)
+    # One finding per place and message (a record reaching an upsert's UPDATE and INSERT).
+    by_place: dict[tuple[str, str, int, int, str], Diagnostic] = {}
+    for d in sorted(kept, key=lambda d: (d.sort_key(), len(d.related))):
+        by_place.setdefault((d.code, d.path, d.line, d.col, d.message), d)
+    unique = sorted(by_place.values(), key=Diagnostic.sort_key)
     return CheckResult(tuple(unique), model, stats)
 
 

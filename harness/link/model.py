@@ -24,7 +24,7 @@ from harness.python.facts import (
     RefArg,
     TextArg,
 )
-from harness.python.text import Text
+from harness.python.text import PARAM, Text
 from harness.sql.ddl import SchemaBuilder, table_name
 from harness.sql.dml import describe
 from harness.sql.parse import parse_sql
@@ -185,9 +185,38 @@ class _Linker:
             for text in facts.ddl:
                 sites.append(SqlSite(facts.module, facts.path, text, None))
         sites.extend(self._executor_calls(executors))
+        sites.extend(self._ddl_templates(sites))
         for path, text in self.sql_files:
             sites.append(SqlSite("", path, text, None))
         return sites
+
+    def _ddl_templates(self, sites: list[SqlSite]) -> list[SqlSite]:
+        """``def add_column(t, c, ty): execute(f"ALTER TABLE {t} ADD COLUMN {c} {ty}")``:
+        each call with constant arguments contributes its DDL to the schema."""
+        templates: dict[tuple[str, str], list[Text]] = {}
+        for site in sites:
+            execute = site.execute
+            text = site.text
+            if execute is None or execute.function is None or not text.holes or \
+                    any(h.kind != PARAM for h in text.holes) or not DDL_HINT.search(text.text):
+                continue
+            templates.setdefault((site.module, execute.function), []).append(text)
+        out: list[SqlSite] = []
+        if not templates:
+            return out
+        for module, call, target, args in self.resolved:
+            for text in templates.get((target.module, target.function.qualname), []):
+                rendered = text.text
+                for hole in text.holes:
+                    arg = args.get(hole.param or "")
+                    if not isinstance(arg, TextArg) or arg.text.holes:
+                        break
+                    rendered = rendered.replace(hole.sentinel, arg.text.text)
+                else:
+                    facts = self.index.files[module]
+                    out.append(SqlSite(module, facts.path,
+                                       Text(rendered, (), (), call.line, call.col), None))
+        return out
 
     def _executor_calls(self, executors: dict[tuple[str, str], list[ExecuteFact]]
                         ) -> list[SqlSite]:

@@ -94,9 +94,10 @@ def writers_of_execute(module: str, path: str, execute: ExecuteFact, text: Text,
         line, col = execute.line, execute.col
         base = Writer(module, path, execute.function, "", table, table_param, COLUMNS, (),
                       line, col, info.kind)
-        keyed = _keyed_param(text, info.columns, [f.column for f in info.feeds], execute)
+        keyed = _keyed_param(text, statement.expression, execute)
         if keyed is not None:
-            out.append(replace(base, param=keyed, mode=KEYED))
+            # "a|b": the keys of {**a, **b} (an upsert's values and keys): a writer of each
+            out.extend(replace(base, param=p, mode=KEYED) for p in keyed.split("|"))
             continue
         params = execute.params
         if isinstance(params, ParamArg) and statement.placeholders.named:
@@ -116,20 +117,22 @@ def writers_of_execute(module: str, path: str, execute: ExecuteFact, text: Text,
     return out
 
 
-def _keyed_param(text: Text, columns: tuple[str, ...] | None, set_columns: list[str],
-                 execute: ExecuteFact) -> str | None:
-    """A column list that is a hole over a dict parameter's keys, fed its values."""
-    names = list(columns or ()) + set_columns
-    for name in names:
-        hole = text.hole(name)
+def _keyed_param(text: Text, statement: exp.Expr, execute: ExecuteFact) -> str | None:
+    """A column list (INSERT, SET or WHERE) that is a hole over a dict parameter's keys, fed
+    its values."""
+    found: list[str] = []
+    for ident in statement.find_all(exp.Identifier):
+        hole = text.hole(ident.name)
         if hole is not None and hole.kind == KEYS and hole.param and \
                 _passes_values(execute, hole.param):
-            return hole.param
-    return None
+            found.extend(p for p in hole.param.split("|") if p not in found)
+    return "|".join(found) or None
 
 
 def _passes_values(execute: ExecuteFact, param: str) -> bool:
     params = execute.params
+    if execute.method == "executemany":
+        return True  # a row per dict of the list whose first row gave the column names
     if isinstance(params, ValuesArg):
         return params.param == param
     if isinstance(params, SeqArg):

@@ -68,7 +68,9 @@ PRAGMA_INFO_HINT = re.compile(r"\s*pragma\s+(\w+\.)?table_x?info\b", re.IGNORECA
 ADD_COLUMN_HINT = re.compile(r"\balter\s+table\b.*\badd\b", re.IGNORECASE | re.DOTALL)
 SQL_HINT = re.compile(
     r"\b(select|insert|update|delete|create|alter|drop|from|where|values|into|set|join|table|"
-    r"replace|returning|conflict|pragma|order|group)\b", re.IGNORECASE)
+    r"replace|returning|conflict|pragma|order|group|primary|default|integer|text|real|"
+    r"references|unique)\b", re.IGNORECASE)
+NAME_LIKE = re.compile(r"[A-Za-z_][\w.]*\Z")
 SUPPRESS = re.compile(r"#\s*dbharness:\s*ignore(?:\[([A-Za-z0-9_,\- ]+)\])?")
 PERCENT_SPEC = re.compile(
     r"%(\([^)]*\))?[#0\- +]*(\*|\d+)?(\.(\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
@@ -483,6 +485,10 @@ class Extractor:
         right = self.ev(node.right, scope)
         if isinstance(node.op, ast.Add) and (isinstance(left, Text) or isinstance(right, Text)):
             return self._as_text(left, node.left) + self._as_text(right, node.right)
+        if isinstance(node.op, ast.Add) and isinstance(left, (Seq, ValuesOf, KeysOf)) and \
+                isinstance(right, (Seq, ValuesOf, KeysOf)):
+            # list(a.values()) + list(b.values()): any number of items from each
+            return Seq(_items(left) + _items(right))
         if isinstance(node.op, ast.Mod) and isinstance(left, Text) and not left.holes:
             return self._percent(left, right, node)
         if isinstance(node.op, ast.Mult) and isinstance(left, (Text, Seq)):
@@ -518,6 +524,11 @@ class Extractor:
 
     def _ev_Dict(self, node: ast.Dict, scope: _Scope) -> Value:
         line, col = self._pos(node)
+        if node.keys and all(k is None for k in node.keys):
+            merged = [self.ev(v, scope) for v in node.values]
+            if all(isinstance(m, ParamValue) for m in merged):
+                # {**values, **keys} of dict parameters: its keys are theirs (upsert helpers)
+                return ParamValue("|".join(m.name for m in merged if isinstance(m, ParamValue)))
         record = DictValue(self.path, line, col, function=scope.function)
         for key, value in zip(node.keys, node.values):
             evaluated = self.ev(value, scope)
@@ -580,6 +591,9 @@ class Extractor:
 
     def _ev_Subscript(self, node: ast.Subscript, scope: _Scope) -> Value:
         container = self.ev(node.value, scope)
+        if isinstance(container, ParamValue) and isinstance(node.slice, ast.Constant) and \
+                isinstance(node.slice.value, int):
+            return ParamValue(container.name)  # rows[0] of a list of dicts: the same keys
         keys = self._keys_of(node.slice, scope)
         if isinstance(container, ParamValue) and len(keys) == 1:
             return KeyRead(container.name, keys[0], True)
@@ -918,12 +932,19 @@ _DISPATCH: dict[type, Any] = {
 }
 
 
+def _items(value: Value) -> tuple[Value, ...]:
+    if isinstance(value, Seq):
+        return value.items
+    return (Spread(value),)
+
+
 def _carries(arg: Arg) -> bool:
     """Can this argument carry a record, a dict parameter, or SQL text onward?"""
     if isinstance(arg, (RecordArg, RecordsArg, ParamArg, CallArg, KeyArg, ValuesArg, RefArg)):
         return True
     if isinstance(arg, TextArg):
-        return bool(SQL_HINT.search(arg.text.text))
+        # SQL, or a bare name (a table or column handed to a helper); not log prose.
+        return bool(SQL_HINT.search(arg.text.text) or NAME_LIKE.match(arg.text.text))
     if isinstance(arg, SeqArg):
         return any(_carries(a) for a in arg.items)
     if isinstance(arg, SpreadArg):

@@ -1,0 +1,167 @@
+"""Shapes real raw-SQL apps use (issue: breadth): generic helpers, schema built in Python,
+guards, found zero-config in small apps shaped like a media server, a game library, a crawler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import assert_rules, findings
+
+MEDIA_DB = '''
+import sqlite3
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS media (
+    id INTEGER PRIMARY KEY,
+    guid TEXT UNIQUE NOT NULL,
+    title TEXT,
+    year INTEGER,
+    rating REAL
+);
+CREATE TABLE IF NOT EXISTS watched (
+    id INTEGER PRIMARY KEY,
+    media_guid TEXT NOT NULL,
+    user TEXT NOT NULL,
+    progress INTEGER DEFAULT 0
+);
+"""
+
+
+class Database:
+    def __init__(self, path):
+        self.conn = sqlite3.connect(path)
+        self.conn.executescript(SCHEMA)
+        self.add_column("media", "summary", "TEXT")
+
+    def add_column(self, table, column, sql_type):
+        cols = [r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")]
+        if column not in cols:
+            self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+
+    def upsert(self, table, value_dict, key_dict):
+        sets = ", ".join(f"{k} = ?" for k in value_dict)
+        where = " AND ".join(f"{k} = ?" for k in key_dict)
+        cur = self.conn.execute(f"UPDATE {table} SET {sets} WHERE {where}",
+                                list(value_dict.values()) + list(key_dict.values()))
+        if cur.rowcount == 0:
+            row = {**value_dict, **key_dict}
+            cols = ", ".join(row.keys())
+            marks = ", ".join("?" for _ in row)
+            self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
+                              tuple(row.values()))
+
+    def insert_many(self, table, rows):
+        cols = list(rows[0].keys())
+        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+        self.conn.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
+
+
+db = Database("media.db")
+'''
+
+
+def media_app(code: str) -> dict[str, str]:
+    return {"mediaserver/__init__.py": "", "mediaserver/database.py": MEDIA_DB,
+            "mediaserver/sync.py": "from .database import db\n\n\n" + code}
+
+
+UPSERTS = [
+    ("upsert value key", 'db.upsert("media", {"title": t, "ratng": 5.0}, {"guid": g})', "ratng"),
+    ("upsert where key", 'db.upsert("media", {"title": t}, {"gid": g})', "gid"),
+    ("upsert ok", 'db.upsert("media", {"title": t, "rating": 5.0}, {"guid": g})', None),
+    ("column from a helper call", 'db.upsert("media", {"summary": s}, {"guid": g})', None),
+    ("bulk", 'db.insert_many("watched", [{"media_guid": g, "user": u, "progess": 1}])',
+     "progess"),
+    ("bulk ok", 'db.insert_many("watched", [{"media_guid": g, "user": u, "progress": 1}])', None),
+]
+
+
+@pytest.mark.parametrize(("name", "call", "stray"), UPSERTS, ids=[u[0] for u in UPSERTS])
+def test_media_server_helpers(tmp_path: Path, name: str, call: str, stray: str | None) -> None:
+    code = f"def sync(t, g, s, u):\n    {call}\n"
+    got = findings(tmp_path, media_app(code))
+    if stray is None:
+        assert_rules(got)
+    else:
+        assert [(d.rule, d.key) for d in got] == [("key-without-column", stray)], \
+            "\n".join(map(str, got))
+
+
+GAMES = '''
+import sqlite3
+
+conn = sqlite3.connect("games.db")
+
+
+def create_table(name, body):
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+
+
+create_table("games", "id INTEGER PRIMARY KEY, title TEXT NOT NULL, platform TEXT, "
+                      "playtime INTEGER DEFAULT 0")
+
+
+def insert(table, **fields):
+    cols = ", ".join(fields)
+    conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(fields))})",
+                 tuple(fields.values()))
+
+
+class Library:
+    TABLE = "games"
+
+    def __init__(self):
+        self.state = {}
+
+    def add(self, title, platform):
+        params = {"title": title}
+        params["platform"] = platform
+        insert(self.TABLE, **params)
+'''
+
+
+def test_game_library_kwargs_helper_and_python_built_schema(tmp_path: Path) -> None:
+    ok = findings(tmp_path / "ok", {"games.py": GAMES,
+                                    "ui.py": "from games import insert\n"
+                                             "insert('games', title='x', playtime=3)\n"})
+    assert_rules(ok)
+    bad = findings(tmp_path / "bad", {"games.py": GAMES,
+                                      "ui.py": "from games import insert\n"
+                                               "insert('games', title='x', hours=3)\n"})
+    assert [(d.rule, d.key, d.path) for d in bad] == [("key-without-column", "hours", "ui.py")]
+
+
+CRAWLER = '''
+import sqlite3
+
+conn = sqlite3.connect("crawl.db")
+conn.execute("""CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY,
+    status INTEGER,
+    fetched_at TEXT,
+    body TEXT
+)""")
+conn.execute("CREATE INDEX IF NOT EXISTS pages_status ON pages (status)")
+
+
+def save(page):
+    conn.execute("INSERT OR REPLACE INTO pages (url, status, fetched_at, body) "
+                 "VALUES (:url, :status, :fetched_at, :body)", page)
+
+
+def crawl(url, response):
+    page = {"url": url, "status": response.status, "body": response.text}
+    page["fetched_at"] = response.date
+    if response.redirected:
+        page["redirect_to"] = response.url
+    save(page)
+'''
+
+
+def test_crawler_conditional_key_and_named_writer(tmp_path: Path) -> None:
+    got = findings(tmp_path, {"crawler.py": CRAWLER})
+    assert [(d.rule, d.key) for d in got] == [("key-without-column", "redirect_to")]
+    fixed = CRAWLER.replace('        page["redirect_to"] = response.url\n', "        pass\n")
+    assert_rules(findings(tmp_path / "fixed", {"crawler.py": fixed}))
