@@ -652,15 +652,9 @@ class Extractor:
             return None
         line, col = self._pos(node)
         record = DictValue(self.path, line, col, var="**kwargs", function=scope.function)
-        for kw, (_, value) in zip(node.keywords, kwargs):
-            if kw.arg is None:
-                if isinstance(value, DictValue):
-                    record.merge(value, True)
-                else:
-                    record.closed = False
-                continue
-            kline, kcol = self._pos(kw)
-            record.add(KeyFact(kw.arg, kline, kcol, True, _type_of(value)))
+        # The keywords of a call are all there at the call, whatever branch it sits in.
+        self._update(record, [], [(kw, v) for kw, (_, v) in zip(node.keywords, kwargs)], scope,
+                     certain=True)
         return record
 
     def _execute(self, node: ast.Call, method: str, args: list[Value],
@@ -766,8 +760,9 @@ class Extractor:
         return None
 
     def _update(self, record: DictValue, args: list[Value],
-                keywords: list[tuple[ast.keyword, Value]], scope: _Scope) -> None:
-        certain = scope.branch == 0
+                keywords: list[tuple[ast.keyword, Value]], scope: _Scope,
+                certain: bool | None = None) -> None:
+        certain = scope.branch == 0 if certain is None else certain
         for value in args:
             if isinstance(value, DictValue):
                 record.merge(value, certain)
