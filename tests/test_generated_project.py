@@ -3,18 +3,25 @@ reported (no false alarms from thousands of ordinary dicts), and the cache chang
 
 from __future__ import annotations
 
+import importlib.util
 import re
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.check import run_check
 from harness.config import Config
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from generate_project import generate  # noqa: E402
+def generate(root: Path, lines: int, seed: int) -> Any:
+    """benchmarks/generate_project.py, loaded by path (benchmarks/ is no package)."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "generate_project.py"
+    spec = importlib.util.spec_from_file_location("generate_project", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.generate(root, lines, seed)
 
 
 def _planted(root: Path) -> set[tuple[str, str]]:
