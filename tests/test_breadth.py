@@ -165,3 +165,82 @@ def test_crawler_conditional_key_and_named_writer(tmp_path: Path) -> None:
     assert [(d.rule, d.key) for d in got] == [("key-without-column", "redirect_to")]
     fixed = CRAWLER.replace('        page["redirect_to"] = response.url\n', "        pass\n")
     assert_rules(findings(tmp_path / "fixed", {"crawler.py": fixed}))
+
+
+ALEMBIC_INIT = '''
+from alembic import op
+import sqlalchemy as sa
+
+revision = "001"
+down_revision = None
+
+
+def upgrade():
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("email", sa.String(255), nullable=False),
+        sa.Column("nick", sa.String(50)),
+    )
+'''
+ALEMBIC_002 = '''
+from alembic import op
+import sqlalchemy as sa
+
+revision = "002"
+down_revision = "001"
+
+
+def upgrade():
+    op.add_column("users", sa.Column("is_admin", sa.Boolean(), server_default="0"))
+    op.alter_column("users", "nick", new_column_name="nickname")
+'''
+MODELS = '''
+from sqlalchemy import Column, Integer, String, Table, MetaData
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+metadata = MetaData()
+audit = Table("audit", metadata, Column("id", Integer, primary_key=True),
+              Column("event", String(40), nullable=False))
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title = Column(String(200), nullable=False)
+    body = Column("content", String)
+'''
+RAW = '''
+import sqlite3
+conn = sqlite3.connect("x")
+
+def add_user(user):
+    conn.execute("INSERT INTO users (email, nickname, is_admin) VALUES (:email, :nickname, "
+                 ":is_admin)", user)
+
+def log(event):
+    conn.execute("INSERT INTO audit (event) VALUES (?)", (event,))
+
+def post(p):
+    conn.execute("INSERT INTO posts (title, content) VALUES (:title, :content)", p)
+
+add_user({"email": "a", "nickname": "n", "is_admin": True})
+post({"title": "t", "content": "c"})
+'''
+
+
+def test_alembic_and_sqlalchemy_are_schema_sources(tmp_path: Path) -> None:
+    files = {"migrations/versions/001_init.py": ALEMBIC_INIT,
+             "migrations/versions/002_admin.py": ALEMBIC_002,
+             "app/models.py": MODELS, "app/raw.py": RAW}
+    assert_rules(findings(tmp_path / "ok", files))
+    bad = RAW.replace('"is_admin": True', '"is_admin": True, "karma": 1').replace(
+        "INSERT INTO posts (title, content)", "INSERT INTO posts (title, body)")
+    got = findings(tmp_path / "bad", {**files, "app/raw.py": bad})
+    # The model's attribute `body` is stored in column "content": SQL naming `body` is wrong.
+    assert sorted((d.rule, d.key or d.column) for d in got) == [
+        ("key-without-column", "karma"), ("unknown-column", "body")]

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.python import orm
 from harness.python.facts import (
     Arg,
     CallArg,
@@ -362,9 +363,17 @@ class Extractor:
             qualname, node.name, scope.cls, tuple(params), kwarg, line, col, tuple(scope.returns),
         ))
 
+    def _uses(self, *packages: str) -> bool:
+        return any(imp.module.split(".")[0] in packages for imp in self.imports)
+
     def _class(self, node: ast.ClassDef, outer: _Scope) -> None:
         if outer.function is not None or outer.cls is not None:
             return  # nested classes: not modelled
+        if self._uses("sqlalchemy", "sqlmodel"):
+            ddl = orm.model_ddl(node)
+            if ddl:
+                line, col = self._pos(node)
+                self.ddl[(line, col, ddl)] = Text(ddl, (), (), line, col)
         scope = _Scope(None, node.name, frozenset())
         consts: dict[str, Text] = {}
         for stmt in node.body:
@@ -604,6 +613,12 @@ class Extractor:
 
     def _ev_Call(self, node: ast.Call, scope: _Scope) -> Value:
         func = node.func
+        if self._uses("alembic", "sqlalchemy"):
+            ddl = orm.alembic_ddl(node) if self._uses("alembic") and _chain(func)[:1] == (
+                "op",) else orm.table_ddl(node)
+            if ddl:
+                line, col = self._pos(node)
+                self.ddl[(line, col, ddl)] = Text(ddl, (), (), line, col)
         if isinstance(func, ast.Attribute):
             special = self._method_call(node, func, scope)
             if special is not _NOT_SPECIAL:
