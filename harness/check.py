@@ -79,14 +79,21 @@ def legacy_schemas(config: Config) -> tuple[tuple[tuple[str, Schema], ...], list
     """Schemas of the legacy snapshots, for missing-migration (an unreadable one is reported)."""
     import tempfile
 
-    from harness.errors import SnapshotError
+    from harness.errors import SnapshotError, ToolError
+    from harness.migrations.generate import schema_at_revision
     from harness.migrations.snapshots import discover, snapshot_schema
 
     out: list[tuple[str, Schema]] = []
     problems: list[Diagnostic] = []
+    for rev in config.revisions:
+        try:
+            out.append((f"git {rev}", schema_at_revision(config, rev)))
+        except ToolError as err:
+            problems.append(FILE_ERROR.diagnostic(Location("pyproject.toml", 1, 1),
+                                                  f"revision {rev}: {err}"))
     snapshots = discover(config.snapshots, config.root)
     if not snapshots:
-        return (), []
+        return tuple(out), problems
     with tempfile.TemporaryDirectory(prefix="dbharness-") as tmp:
         for snapshot in snapshots:
             try:

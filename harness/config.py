@@ -29,6 +29,7 @@ class Config:
     contracts: str = "contracts"
     disable: tuple[str, ...] = ()
     external_tables: tuple[str, ...] = ()
+    revisions: tuple[str, ...] = ()  # git revisions whose schema old databases may still have
     binding: tuple[Any, ...] = ()  # explicit contracts, as [[tool.dbharness.binding]]
     cache: bool = True
     cache_dir: str = ".dbharness_cache"
@@ -67,7 +68,7 @@ class Config:
         for key, value in overrides.items():
             if value is None:
                 continue
-            if key in ("exclude", "disable", "external_tables"):
+            if key in ("exclude", "disable", "external_tables", "revisions"):
                 value = tuple(getattr(config, key)) + tuple(value)
             elif key == "paths":
                 value = tuple(value)
@@ -90,7 +91,7 @@ def _coerce(name: str, value: Any, path: Path) -> Any:
             raise ConfigError(f"[tool.dbharness] binding in {path} must be an array of tables "
                               "([[tool.dbharness.binding]])")
         return tuple(value)
-    tuples = ("paths", "exclude", "disable", "external_tables")
+    tuples = ("paths", "exclude", "disable", "external_tables", "revisions")
     if name in tuples:
         if isinstance(value, str):
             return (value,)

@@ -102,3 +102,46 @@ def test_migration_guards(tmp_path: Path, name: str) -> None:
     if rule:  # the finding points at the column the ALTER adds
         alter_line = next(i for i, line in enumerate(code.splitlines(), 1) if "ALTER" in line)
         assert got[0].line == alter_line and "ADD COLUMN" in code.splitlines()[alter_line - 1]
+
+
+DIVERGENCE = {
+    "unguarded add of a declared column": ('''
+        cur.execute("CREATE TABLE IF NOT EXISTS m (id INTEGER PRIMARY KEY, flag BOOLEAN)")
+        cur.execute("ALTER TABLE m ADD COLUMN flag BOOLEAN DEFAULT 0")
+    ''', "schema-divergence"),
+    "guarded add": ('''
+        cur.execute("CREATE TABLE IF NOT EXISTS m (id INTEGER PRIMARY KEY, flag BOOLEAN)")
+        cols = [r[1] for r in cur.execute("PRAGMA table_info(m)")]
+        if "flag" not in cols:
+            cur.execute("ALTER TABLE m ADD COLUMN flag BOOLEAN DEFAULT 0")
+    ''', None),
+    "add in a try": ('''
+        cur.execute("CREATE TABLE IF NOT EXISTS m (id INTEGER PRIMARY KEY, flag BOOLEAN)")
+        try:
+            cur.execute("ALTER TABLE m ADD COLUMN flag BOOLEAN DEFAULT 0")
+        except sqlite3.OperationalError:
+            pass
+    ''', None),
+    "add of a new column": ('''
+        cur.execute("CREATE TABLE IF NOT EXISTS m (id INTEGER PRIMARY KEY)")
+        cur.execute("ALTER TABLE m ADD COLUMN flag BOOLEAN DEFAULT 0")
+    ''', None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIVERGENCE))
+def test_schema_divergence(tmp_path: Path, name: str) -> None:
+    import textwrap
+
+    body, rule = DIVERGENCE[name]
+    code = ("import sqlite3\ncur = sqlite3.connect('x').cursor()\n\ndef init():\n"
+            + textwrap.indent(textwrap.dedent(body), "    "))
+    assert_rules(findings(tmp_path, {"app.py": code}), *([rule] if rule else []))
+
+
+def test_alters_in_separate_migration_scripts_are_not_divergence(tmp_path: Path) -> None:
+    files = {"schema.py": "def init(cur):\n    cur.execute('CREATE TABLE IF NOT EXISTS m "
+                          "(id INTEGER PRIMARY KEY, flag BOOLEAN)')\n",
+             "migrations/m002.py": "def up(cur):\n    cur.execute('ALTER TABLE m ADD COLUMN "
+                                   "flag BOOLEAN')\n"}
+    assert_rules(findings(tmp_path, files))

@@ -90,3 +90,22 @@ def test_snapshot_cli(tmp_path: Path) -> None:
     assert (tmp_path / "snaps" / "v1.sql").is_file()
     bad = run("from-git", "no-such-rev")
     assert bad.returncode == 2 and "git" in bad.stderr
+
+
+def test_git_revisions_as_legacy_schemas_for_missing_migration(tmp_path: Path) -> None:
+    from harness.check import run_check
+
+    v1 = "import sqlite3\nc = sqlite3.connect('x')\n" \
+         "c.execute('CREATE TABLE IF NOT EXISTS pets (id INTEGER PRIMARY KEY, name TEXT)')\n"
+    (tmp_path / "app.py").write_text(v1)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "app.py")
+    git(tmp_path, "commit", "-qm", "v1")
+    (tmp_path / "app.py").write_text(v1.replace("name TEXT", "name TEXT, chip TEXT"))
+    git(tmp_path, "commit", "-qam", "v2 without a migration")
+    config = Config.from_sources(tmp_path, revisions=("HEAD~1",), cache=False)
+    got = run_check(config).diagnostics
+    assert [(d.rule, d.column) for d in got] == [("missing-migration", "chip")]
+    assert "git HEAD~1" in got[0].message
+    bad = Config.from_sources(tmp_path, revisions=("nope",), cache=False)
+    assert [d.rule for d in run_check(bad).diagnostics] == ["file-error"]

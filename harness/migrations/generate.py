@@ -16,7 +16,9 @@ from harness.errors import ConfigError, ToolError
 from harness.migrations.compare import q
 from harness.migrations.runner import run_entry
 from harness.python.source import extract_source, module_name
+from harness.sql.ddl import SchemaBuilder
 from harness.sql.parse import parse_sql
+from harness.sql.schema import Schema
 
 
 def _order(conn: sqlite3.Connection) -> list[str]:
@@ -135,6 +137,15 @@ def ddl_at_revision(config: Config, rev: str) -> list[str]:
             if not text.holes:
                 texts.append((name, text.line, text.text))
     return [t for _, _, t in sorted(texts)]
+
+
+def schema_at_revision(config: Config, rev: str) -> Schema:
+    """The schema a fresh install of ``rev`` created, from its DDL (read statically)."""
+    builder = SchemaBuilder(config.dialect, strict=False)
+    for text in ddl_at_revision(config, rev):
+        for statement in parse_sql(text, config.dialect).statements:
+            builder.apply(statement)
+    return builder.schema
 
 
 def snapshot_from_git(config: Config, rev: str, name: str | None, out_dir: Path,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from sqlglot import exp
 
 from harness.diagnostics import Diagnostic, Location, Related, Severity
-from harness.link.model import Model
+from harness.link.model import Model, SqlSite
 from harness.python.facts import GuardFact
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.records import suggest_column
@@ -115,6 +115,71 @@ def check_guard_mismatch(model: Model) -> Iterator[Diagnostic]:
                         "the guard's probe"),))
 
 
+def check_schema_divergence(model: Model) -> Iterator[Diagnostic]:
+    """Replay each function's DDL from an empty database (a fresh install): an unguarded
+    ADD COLUMN of a column its own CREATE TABLE already declared fails there."""
+    by_function: dict[tuple[str, str], list[SqlSite]] = {}
+    for site in model.sites:
+        if site.execute is not None and site.execute.function is not None:
+            key = (site.path, site.execute.function)
+            by_function.setdefault(key, []).append(site)
+    for (path, function), sites in by_function.items():
+        builder = SchemaBuilder(model.dialect, strict=True)
+        created: dict[str, Location] = {}
+        for site in sorted(sites, key=lambda s: (s.execute.line, s.execute.col)
+                           if s.execute else (0, 0)):
+            assert site.execute is not None
+            for st in parse_sql(site.text.text, model.dialect).statements:
+                node = st.expression
+                if isinstance(node, exp.Alter) and not site.execute.guarded:
+                    yield from _refused_add(model, site, st.start, node, builder, created,
+                                            function)
+                if isinstance(node, exp.Create):
+                    name = table_name(node.this)
+                    if name:
+                        created.setdefault(fold(name), Location(path, site.execute.line,
+                                                                site.execute.col))
+                try:
+                    builder.apply(st)
+                except DdlConflict:
+                    continue
+
+
+def _refused_add(model: Model, site: SqlSite, start: int, alter: exp.Alter,
+                 builder: SchemaBuilder, created: dict[str, Location],
+                 function: str) -> Iterator[Diagnostic]:
+    name = table_name(alter.this)
+    table = builder.schema.table(name) if name else None
+    if table is None or table.key not in created:
+        return
+    for action in alter.args.get("actions") or []:
+        if isinstance(action, exp.ColumnDef) and table.column(action.name) is not None:
+            line, col = site.text.locate(start + (offset_of(action) or 0))
+            yield SCHEMA_DIVERGENCE.diagnostic(
+                Location(site.path, line, col),
+                f"on a fresh install {function} creates {table.name} with {action.name} and "
+                f"then runs this unguarded ADD COLUMN, which fails (`duplicate column name`): "
+                "fresh installs and upgraded databases take different paths",
+                table=table.name, column=action.name,
+                fix=f"run the ALTER only when {action.name} is missing (PRAGMA table_info "
+                    "check, or a schema version)",
+                related=(Related(created[table.key], f"{table.name} is created here"),))
+
+
+SCHEMA_DIVERGENCE = Rule(
+    "DBH302", "schema-divergence", "a fresh install and an upgraded database take different "
+    "paths", Severity.ERROR,
+    RuleDoc(
+        what="Replaying a function's schema code from an empty database (a fresh install), an "
+             "ADD COLUMN without a guard adds a column its own CREATE TABLE already declares.",
+        why="The init that upgrades old databases crashes every fresh install (`duplicate "
+            "column name`), or, caught and ignored, leaves the two paths to drift apart.",
+        example='cur.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, c TEXT)")\n'
+                'cur.execute("ALTER TABLE t ADD COLUMN c TEXT")',
+        fix="Guard the ALTER (probe the column) or gate it on a schema version.",
+    ),
+    check_schema_divergence,
+)
 GUARD_MISMATCH = Rule(
     "DBH303", "migration-guard-mismatch", "a migration guard probes one column and adds another",
     Severity.ERROR,
@@ -148,4 +213,4 @@ MISSING_MIGRATION = Rule(
     check_missing_migration,
 )
 
-RULES = (MISSING_MIGRATION, GUARD_MISMATCH)
+RULES = (MISSING_MIGRATION, SCHEMA_DIVERGENCE, GUARD_MISMATCH)
