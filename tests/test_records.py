@@ -420,3 +420,16 @@ def test_writer_sql_shapes(tmp_path: Path, shape: str) -> None:
     assert [(d.rule, d.key) for d in got] == [("key-without-column", "colour")], \
         "\n".join(map(str, got))
     assert_rules(findings(tmp_path / "good", {"w.py": writer, "app.py": good}, dialect=dialect))
+
+
+def test_dict_stored_on_self_and_read_back_in_another_method(tmp_path: Path) -> None:
+    code = ("from db import store\n"
+            "class Importer:\n"
+            "    def __init__(self, name):\n"
+            '        self.row = {"name": name}\n'
+            '        self.row["colour"] = "red"\n'
+            "    def save(self):\n"
+            "        store.add_item(self.row)\n")
+    got = run(tmp_path, code)
+    assert [(d.rule, d.key) for d in got] == [("key-without-column", "colour")]
+    assert_rules(run(tmp_path / "ok", code.replace('"colour"', '"note"')))

@@ -117,6 +117,7 @@ class Extractor:
         self.ddl: dict[tuple[int, int, str], Text] = {}
         self.guards: list[GuardFact] = []
         self._class_attrs: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._class_records: dict[str, dict[str, DictValue]] = {}
         self._module_scope = _Scope(None, None, frozenset())
 
     # --- entry ------------------------------------------------------------------------------
@@ -299,6 +300,9 @@ class Extractor:
                 if isinstance(value, CallResult) and value.callee.root == "name":
                     self._class_attrs.setdefault(scope.cls, {})[chain[1]] = value.callee.chain
                 scope.values["self." + chain[1]] = value
+                if isinstance(value, DictValue):
+                    # Read back in later methods: ``self.defaults`` handed on in save().
+                    self._class_records.setdefault(scope.cls, {})[chain[1]] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = value.items if isinstance(value, Seq) else ()
             for i, elt in enumerate(target.elts):
@@ -436,6 +440,9 @@ class Extractor:
             head, attr = chain
             if head == "self" and scope.function and "self." + attr in scope.values:
                 return scope.values["self." + attr]
+            stored = self._class_records.get(scope.cls or "", {}).get(attr)
+            if head == "self" and stored is not None:
+                return stored
             owner = scope.cls if head in ("self", "cls") else head
             if owner and attr in self.class_constants.get(owner, {}):
                 return self.class_constants[owner][attr]
