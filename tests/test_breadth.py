@@ -244,3 +244,42 @@ def test_alembic_and_sqlalchemy_are_schema_sources(tmp_path: Path) -> None:
     # The model's attribute `body` is stored in column "content": SQL naming `body` is wrong.
     assert sorted((d.rule, d.key or d.column) for d in got) == [
         ("key-without-column", "karma"), ("unknown-column", "body")]
+
+
+DESCRIPTORS = '''
+import sqlite3
+
+TABLES = {
+    "games": {"id": "INTEGER PRIMARY KEY", "title": "TEXT NOT NULL", "hours": "REAL"},
+    "saves": {"id": "INTEGER PRIMARY KEY", "game_id": "INTEGER", "slot": "INTEGER"},
+}
+EXTRA = [("rating", "INTEGER"), ("cover", "BLOB")]
+
+
+def create_all(conn):
+    for name, columns in TABLES.items():
+        body = ", ".join(f"{col} {typ}" for col, typ in columns.items())
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+
+
+def create_extra(conn):
+    cols = ", ".join(f"{c} {t}" for c, t in EXTRA)
+    conn.execute(f"CREATE TABLE IF NOT EXISTS extra (id INTEGER PRIMARY KEY, {cols})")
+
+
+def add_game(conn, game):
+    conn.execute("INSERT INTO games (title, hours) VALUES (:title, :hours)", game)
+'''
+
+
+def test_schema_from_column_descriptors(tmp_path: Path) -> None:
+    body = ("from schema import add_game\nimport sqlite3\nconn = sqlite3.connect('x')\n"
+            "add_game(conn, {'title': 't', 'hours': 1.0})\n"
+            "conn.execute('INSERT INTO extra (rating, cover) VALUES (?, ?)', (1, b''))\n")
+    ok = findings(tmp_path / "ok", {"schema.py": DESCRIPTORS, "app.py": body})
+    assert_rules(ok)
+    bad = findings(tmp_path / "bad", {"schema.py": DESCRIPTORS, "app.py": body.replace(
+        "'hours': 1.0", "'hours': 1.0, 'genre': 'x'").replace("(rating, cover)",
+                                                              "(rating, covr)")})
+    assert sorted((d.rule, d.key or d.column) for d in bad) == [
+        ("key-without-column", "genre"), ("unknown-column", "covr")]

@@ -145,3 +145,20 @@ def test_alters_in_separate_migration_scripts_are_not_divergence(tmp_path: Path)
              "migrations/m002.py": "def up(cur):\n    cur.execute('ALTER TABLE m ADD COLUMN "
                                    "flag BOOLEAN')\n"}
     assert_rules(findings(tmp_path, files))
+
+
+def test_old_column_probed_inside_a_guard_is_not_unknown(tmp_path: Path) -> None:
+    code = ("import sqlite3\ncur = sqlite3.connect('x').cursor()\n\ndef init():\n"
+            "    cur.execute('CREATE TABLE IF NOT EXISTS m (id INTEGER PRIMARY KEY, old_name "
+            "TEXT)')\n"
+            "    try:\n"
+            "        cur.execute('SELECT old_name FROM m LIMIT 1')\n"
+            "        cur.execute('ALTER TABLE m RENAME COLUMN old_name TO new_name')\n"
+            "    except sqlite3.OperationalError:\n"
+            "        pass\n"
+            "    cur.execute('SELECT new_name FROM m')\n")
+    assert_rules(findings(tmp_path, {"app.py": code}))
+    unguarded = code.replace("    cur.execute('SELECT new_name FROM m')\n",
+                             "    cur.execute('SELECT old_name FROM m')\n")
+    got = findings(tmp_path / "b", {"app.py": unguarded})
+    assert [(d.rule, d.column, d.line) for d in got] == [("unknown-column", "old_name", 11)]

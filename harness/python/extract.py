@@ -81,6 +81,7 @@ BUILTIN_TYPES = frozenset({
     "set", "Set", "TypedDict", "Connection", "Cursor",
 })
 STDLIB = frozenset(sys.stdlib_module_names)
+MAX_UNROLL = 50  # literal items a loop is walked once each for
 CONST_TYPES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
                type(None): "none"}
 
@@ -260,6 +261,20 @@ class Extractor:
 
     def _for(self, stmt: ast.For | ast.AsyncFor, scope: _Scope) -> None:
         iterable = self.ev(stmt.iter, scope)
+        if isinstance(iterable, Seq) and isinstance(stmt.target, ast.Tuple) and \
+                0 < len(iterable.items) <= MAX_UNROLL and all(
+                    isinstance(i, Seq) and len(i.items) == len(stmt.target.elts)
+                    for i in iterable.items) and all(
+                    isinstance(e, ast.Name) for e in stmt.target.elts):
+            # ``for name, columns in TABLES.items():`` over literal data: once per item.
+            for item in iterable.items:
+                assert isinstance(item, Seq)
+                for elt, value in zip(stmt.target.elts, item.items):
+                    assert isinstance(elt, ast.Name)
+                    scope.values[elt.id] = value
+                self._branch(stmt.body, scope)
+            self._branch(stmt.orelse, scope)
+            return
         if isinstance(stmt.target, ast.Name):
             if isinstance(iterable, Seq) and iterable.items and all(
                 isinstance(i, Text) and not i.holes for i in iterable.items
@@ -558,6 +573,7 @@ class Extractor:
             if isinstance(k, Text) and not k.holes:
                 kline, kcol = self._pos(key)
                 record.add(KeyFact(k.text, kline, kcol, True, _type_of(evaluated)))
+                record.values[k.text] = evaluated
             else:
                 record.closed = False
         return record
@@ -583,6 +599,9 @@ class Extractor:
         if isinstance(iterable, ParamValue):
             iterable = KeysOf(iterable.name)  # iterating a dict yields its keys
         target = node.generators[0].target if node.generators else None
+        unrolled = self._unroll(node, iterable, target, scope)
+        if unrolled is not None:
+            return unrolled
         inner = _Scope(scope.function, scope.cls, scope.params, dict(scope.values),
                        dict(scope.param_types), scope.branch)
         if isinstance(iterable, KeysOf) and isinstance(target, ast.Name):
@@ -604,6 +623,32 @@ class Extractor:
         return None
 
     _ev_GeneratorExp = _ev_ListComp
+
+    def _unroll(self, node: ast.ListComp | ast.GeneratorExp, iterable: Value,
+                target: ast.expr | None, scope: _Scope) -> Value:
+        """``", ".join(f"{c} {t}" for c, t in COLUMNS.items())`` over a literal sequence:
+        evaluate the element once per item, so the text it builds is known."""
+        if not isinstance(iterable, Seq) or not iterable.items or len(iterable.items) > 200 \
+                or target is None or len(node.generators) != 1 or node.generators[0].ifs:
+            return None
+        results: list[Value] = []
+        for item in iterable.items:
+            inner = _Scope(scope.function, scope.cls, scope.params, dict(scope.values),
+                           dict(scope.param_types), scope.branch)
+            if isinstance(target, ast.Name):
+                inner.values[target.id] = item
+            elif isinstance(target, ast.Tuple) and isinstance(item, Seq) and \
+                    len(item.items) == len(target.elts) and \
+                    all(isinstance(e, ast.Name) for e in target.elts):
+                for elt_target, value in zip(target.elts, item.items):
+                    assert isinstance(elt_target, ast.Name)
+                    inner.values[elt_target.id] = value
+            else:
+                return None
+            results.append(self.ev(node.elt, inner))
+        if all(isinstance(r, Text) and not r.holes for r in results):
+            return Seq(tuple(results))
+        return None
 
     def _ev_Subscript(self, node: ast.Subscript, scope: _Scope) -> Value:
         container = self.ev(node.value, scope)
@@ -745,6 +790,17 @@ class Extractor:
             if attr == "items" and not node.args:
                 return KeysOf(receiver.name)
         if isinstance(receiver, DictValue):
+            if attr in ("items", "keys", "values") and not node.args and receiver.closed and \
+                    len(receiver.values) == len(receiver.keys):
+                # A literal dict of column descriptors, iterated by a schema builder.
+                line, col = self._pos(node)
+                key_texts = [Text(k, (), (), line, col) for k in receiver.values]
+                if attr == "keys":
+                    return Seq(tuple(key_texts))
+                if attr == "values":
+                    return Seq(tuple(receiver.values.values()))
+                return Seq(tuple(Seq((k, v)) for k, v in zip(key_texts,
+                                                             receiver.values.values())))
             return self._dict_method(receiver, attr, node, scope)
         if isinstance(receiver, Text) and attr == "join" and len(node.args) == 1:
             return self._join(receiver, self.ev(node.args[0], scope), node)

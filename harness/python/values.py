@@ -36,6 +36,7 @@ class DictValue:
     closed: bool = True
     var: str | None = None
     function: str | None = None
+    values: dict[str, object] = field(default_factory=dict)  # literal values, by key
 
     def add(self, key: KeyFact) -> None:
         old = self.keys.get(key.name)
@@ -53,7 +54,7 @@ class DictValue:
 
     def copy(self) -> DictValue:
         return DictValue(self.path, self.line, self.col, dict(self.keys), self.closed, self.var,
-                         self.function)
+                         self.function, dict(self.values))
 
 
 @dataclass(frozen=True)
