@@ -28,7 +28,7 @@ def tool_fingerprint() -> str:
     never reads facts an older one wrote."""
     digest = hashlib.sha256(harness.__version__.encode())
     package = Path(harness.__file__).parent
-    for path in sorted((package / "python").glob("*.py")):
+    for path in sorted([*(package / "python").glob("*.py"), *(package / "sql").glob("*.py")]):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -38,9 +38,9 @@ def _shard_of(display: str) -> int:
 
 
 class FactCache:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, dialect: str = "sqlite") -> None:
         self.directory = directory
-        self.prefix = f"facts-{tool_fingerprint()}"
+        self.prefix = f"facts-{tool_fingerprint()}-{dialect}"
         self.shards: list[dict[str, _Entry]] = [{} for _ in range(SHARDS)]
         self.dirty: set[int] = set()
         for i in range(SHARDS):

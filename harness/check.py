@@ -19,6 +19,7 @@ from harness.parallel import extract_many
 from harness.python.facts import FileFacts
 from harness.python.text import Text
 from harness.rules import FILE_ERROR, INTERNAL_ERROR, all_rules
+from harness.sql.parse import seed as seed_parsed
 from harness.sql.schema import Schema
 from harness.sqlfiles import read_sql_file
 
@@ -45,7 +46,7 @@ def gather(config: Config, paths: tuple[str, ...] | None = None
            ) -> tuple[list[FileFacts], list[tuple[str, Text]], list[Diagnostic], Stats]:
     stats = Stats()
     start = time.perf_counter()
-    cache = FactCache(config.root / config.cache_dir) if config.cache else None
+    cache = FactCache(config.root / config.cache_dir, config.dialect) if config.cache else None
     files: list[FileFacts] = []
     sql_files: list[tuple[str, Text]] = []
     problems: list[Diagnostic] = []
@@ -64,6 +65,9 @@ def gather(config: Config, paths: tuple[str, ...] | None = None
             python_paths.append(path)
     stats.python_files = len(python_paths)
     files = extract_many(python_paths, config, cache, stats)
+    for facts in files:
+        if facts.parsed and facts.dialect == config.dialect:
+            seed_parsed(dict(facts.parsed), config.dialect)
     for facts in files:
         if facts.error is not None:
             rule = INTERNAL_ERROR if facts.error.startswith("internal error") else FILE_ERROR

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.config import Config
 from harness.discovery import relative
-from harness.python.facts import FileFacts
+from harness.python.extract import SQL_HINT
+from harness.python.facts import FileFacts, TextArg
 from harness.python.source import Fingerprint, extract_path, module_name
+from harness.sql.parse import MAX_SQL_CHARS, parse_sql
 
 if TYPE_CHECKING:
     from harness.cache import FactCache
@@ -25,20 +28,42 @@ def _init_worker() -> None:
     gc.disable()  # see harness.check.no_cyclic_gc
 
 
-def extract_one(item: tuple[str, str, str]) -> tuple[FileFacts, Fingerprint | None]:
-    """One file's facts; a bug in the extractor becomes an internal-error fact, not a crash."""
-    path, display, module = item
+def extract_one(item: tuple[str, str, str, str]) -> tuple[FileFacts, Fingerprint | None]:
+    """One file's facts, with its SQL already parsed (in the worker, and then cached with
+    the facts); a bug in the extractor becomes an internal-error fact, not a crash."""
+    path, display, module, dialect = item
     try:
-        return extract_path(Path(path), display, module)
-    except Exception as err:
+        facts, fingerprint = extract_path(Path(path), display, module)
+        return with_parsed_sql(facts, dialect), fingerprint
+    except Exception as err:  # one file's bug must not stop the run
         return FileFacts(display, module,
                          error=f"internal error: {type(err).__name__}: {err}"), None
+
+
+def sql_texts(facts: FileFacts) -> set[str]:
+    """Every string of the file that the link and the rules will parse as SQL."""
+    texts = {t.text for t in facts.ddl}
+    texts.update(e.sql.text.text for e in facts.executes if isinstance(e.sql, TextArg))
+    texts.update(t.text for _, t in facts.constants if SQL_HINT.search(t.text))
+    for guard in facts.guards:
+        texts.update((guard.probe.text, guard.action.text))
+    for call in facts.calls:
+        texts.update(a.text.text for a in call.args
+                     if isinstance(a, TextArg) and SQL_HINT.search(a.text.text))
+    return {t for t in texts if len(t) <= MAX_SQL_CHARS}
+
+
+def with_parsed_sql(facts: FileFacts, dialect: str) -> FileFacts:
+    if facts.error is not None:
+        return facts
+    parsed = tuple((text, parse_sql(text, dialect)) for text in sorted(sql_texts(facts)))
+    return replace(facts, parsed=parsed, dialect=dialect)
 
 
 def extract_many(paths: list[Path], config: Config, cache: FactCache | None,
                  stats: Stats) -> list[FileFacts]:
     results: dict[int, FileFacts] = {}
-    todo: list[tuple[int, tuple[str, str, str]]] = []
+    todo: list[tuple[int, tuple[str, str, str, str]]] = []
     for i, path in enumerate(paths):
         display, module = relative(path, config.root), module_name(path, config.root)
         hit = cache.get(path, display, module) if cache is not None else None
@@ -46,7 +71,7 @@ def extract_many(paths: list[Path], config: Config, cache: FactCache | None,
             stats.cached += 1
             results[i] = hit
         else:
-            todo.append((i, (str(path), display, module)))
+            todo.append((i, (str(path), display, module, config.dialect)))
     jobs = config.jobs or os.cpu_count() or 1
     items = [t for _, t in todo]
     if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from harness.python.text import Text
 
@@ -216,6 +217,8 @@ class FileFacts:
     constants: tuple[tuple[str, Text], ...] = ()
     ddl: tuple[Text, ...] = ()
     guards: tuple[GuardFact, ...] = ()
+    parsed: tuple[tuple[str, Any], ...] = ()  # (SQL text, ParsedSql) parsed at extraction
+    dialect: str = "sqlite"
     suppressions: tuple[tuple[int, frozenset[str]], ...] = ()
     error: str | None = None
     error_line: int = 1

@@ -107,11 +107,26 @@ def parse_sql(text: str, dialect: str = "sqlite") -> ParsedSql:
     if len(text) > MAX_SQL_CHARS:
         return ParsedSql((), (), f"{len(text) // 1024} KiB of SQL is over the "
                                  f"{MAX_SQL_CHARS // 1024} KiB analysis limit")
-    return _parse_cached(text, dialect)
+    key = (text, dialect)
+    found = _PARSED.get(key)
+    if found is None:
+        if len(_PARSED) > 200_000:
+            _PARSED.clear()
+        found = _PARSED[key] = _parse(text, dialect)
+    return found
 
 
-@lru_cache(maxsize=4096)
-def _parse_cached(text: str, dialect: str) -> ParsedSql:
+# Parsed SQL by (text, dialect): filled as texts are parsed, and seeded with the results that
+# extraction workers computed and the fact cache kept, so a warm run parses only new SQL.
+_PARSED: dict[tuple[str, str], ParsedSql] = {}
+
+
+def seed(results: dict[str, ParsedSql], dialect: str) -> None:
+    for text, parsed in results.items():
+        _PARSED.setdefault((text, dialect), parsed)
+
+
+def _parse(text: str, dialect: str) -> ParsedSql:
     d = _dialect(dialect)
     try:
         tokens = d.tokenizer_class().tokenize(text)
