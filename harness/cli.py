@@ -139,7 +139,7 @@ def cmd_rule(args: argparse.Namespace) -> int:
     from harness.rules import all_rules
 
     if not args.name:
-        for rule in all_rules():
+        for rule in sorted(all_rules(), key=lambda r: r.code):
             print(f"{rule.code}  {rule.slug:<26} {rule.summary}")
         return 0
     text = rule_markdown(args.name)
