@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from sqlglot import exp
+
 from harness.diagnostics import Location
 from harness.link.contracts import ContractSpec
 from harness.link.index import COMMON_METHODS, ProjectIndex, Target
@@ -13,7 +15,6 @@ from harness.python.extract import DDL_HINT
 from harness.python.facts import (
     Arg,
     CallArg,
-    Callee,
     CallFact,
     ExecuteFact,
     FileFacts,
@@ -28,6 +29,7 @@ from harness.python.text import PARAM, Text
 from harness.sql.ddl import SchemaBuilder, table_name
 from harness.sql.dml import describe
 from harness.sql.parse import parse_sql
+from harness.sql.resolve import offset_of
 from harness.sql.schema import Schema, fold
 
 MAX_ROUNDS = 12
@@ -451,10 +453,6 @@ class _Linker:
 
 
 def _ident_offset(node: object) -> int | None:
-    from sqlglot import exp
-
-    from harness.sql.resolve import offset_of
-
     if isinstance(node, exp.Schema):
         node = node.this
     return offset_of(node) if isinstance(node, exp.Expr) else None
@@ -464,6 +462,3 @@ def link(files: list[FileFacts], sql_files: list[tuple[str, Text]], dialect: str
          contracts: Sequence[ContractSpec] = ()) -> Model:
     return _Linker(files, sql_files, dialect, contracts).build()
 
-
-def callee_label(callee: Callee) -> str:
-    return callee.dotted()

@@ -7,7 +7,7 @@ parses, and remembered, so rules never judge what was not known.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from harness.python.positions import PosMap, Run
 
@@ -75,7 +75,3 @@ def literal(value: str, posmap: PosMap) -> Text:
 def hole_text(hole: Hole, rendered: str, line: int, col: int) -> Text:
     return Text(rendered, (Run(0, 1, line, col),) if rendered else (), (hole,),
                 line, col)
-
-
-def at(text: Text, line: int, col: int) -> Text:
-    return replace(text, line=line, col=col)

@@ -261,17 +261,3 @@ def _token_error_offset(text: str) -> int:
         if text.count(quote) % 2:
             return text.rfind(quote)
     return 0
-
-
-def identifier_start(node: exp.Expr) -> int | None:
-    """The offset (within its statement) of the identifier naming ``node``."""
-    ident = node if isinstance(node, exp.Identifier) else node.find(exp.Identifier)
-    if ident is None:
-        return None
-    start = ident.meta.get("start")
-    return int(start) if start is not None else None
-
-
-def is_command(expression: exp.Expr) -> bool:
-    """sqlglot's fallback for syntax it does not model (triggers, PRAGMA...)."""
-    return isinstance(expression, exp.Command)
