@@ -19,7 +19,9 @@ from pathlib import Path
 import harness
 from harness.python.facts import FileFacts
 
-_Entry = tuple[int, int, str, str, FileFacts]  # mtime_ns, size, sha256, module, facts
+# mtime_ns, size, sha256, module, and the facts, or the pickle of them an extraction worker
+# already made (stored as is: no second pickling when the shard is written)
+_Entry = tuple[int, int, str, str, FileFacts | bytes]
 SHARDS = 32
 
 
@@ -65,9 +67,10 @@ class FactCache:
             st = path.stat()
         except OSError:
             return None
-        mtime, size, sha, cached_module, facts = entry
+        mtime, size, sha, cached_module, stored = entry
         if cached_module != module:
             return None
+        facts = pickle.loads(stored) if isinstance(stored, bytes) else stored
         if (st.st_mtime_ns, st.st_size) == (mtime, size):
             return facts
         try:
@@ -80,12 +83,14 @@ class FactCache:
             return facts
         return None
 
-    def put(self, facts: FileFacts, fingerprint: tuple[int, int, str] | None) -> None:
+    def put(self, facts: FileFacts, fingerprint: tuple[int, int, str] | None,
+            blob: bytes | None = None) -> None:
         if fingerprint is None:
             return
         mtime, size, sha = fingerprint
         shard = _shard_of(facts.path)
-        self.shards[shard][facts.path] = (mtime, size, sha, facts.module, facts)
+        self.shards[shard][facts.path] = (mtime, size, sha, facts.module,
+                                          blob if blob is not None else facts)
         self.dirty.add(shard)
 
     def flush(self) -> None:

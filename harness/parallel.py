@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -53,6 +54,12 @@ def sql_texts(facts: FileFacts) -> set[str]:
     return {t for t in texts if len(t) <= MAX_SQL_CHARS}
 
 
+def extract_pickled(item: tuple[str, str, str, str]) -> tuple[bytes, Fingerprint | None]:
+    """In a worker: the facts pickled once, for the parent and for the cache alike."""
+    facts, fingerprint = extract_one(item)
+    return pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL), fingerprint
+
+
 def with_parsed_sql(facts: FileFacts, dialect: str) -> FileFacts:
     if facts.error is not None:
         return facts
@@ -75,14 +82,19 @@ def extract_many(paths: list[Path], config: Config, cache: FactCache | None,
     jobs = config.jobs or os.cpu_count() or 1
     items = [t for _, t in todo]
     if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
-        extracted = list(map(extract_one, items))
+        for (i, _), (facts, fingerprint) in zip(todo, map(extract_one, items)):
+            results[i] = facts
+            stats.extracted += 1
+            if cache is not None:
+                cache.put(facts, fingerprint)
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
-            extracted = list(pool.map(extract_one, items,
-                                      chunksize=max(1, len(todo) // (jobs * 8))))
-    for (i, _), (facts, fingerprint) in zip(todo, extracted):
-        results[i] = facts
-        stats.extracted += 1
-        if cache is not None:
-            cache.put(facts, fingerprint)
+            chunk = max(1, len(todo) // (jobs * 8))
+            for (i, _), (blob, fingerprint) in zip(todo, pool.map(extract_pickled, items,
+                                                                  chunksize=chunk)):
+                facts = pickle.loads(blob)
+                results[i] = facts
+                stats.extracted += 1
+                if cache is not None:
+                    cache.put(facts, fingerprint, blob)
     return [results[i] for i in range(len(paths))]

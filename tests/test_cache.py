@@ -79,3 +79,16 @@ def test_concurrent_runs_are_safe(tmp_path: Path) -> None:
     assert len({o for o, _ in outs}) == 1
     warm = run(tmp_path)
     assert warm.stats.extracted == 0
+
+
+def test_parallel_extraction_and_its_cache(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import harness.parallel
+
+    monkeypatch.setattr(harness.parallel, "PARALLEL_THRESHOLD", 2)
+    write_project(tmp_path, FILES)
+    cold = run(tmp_path, jobs=2)
+    assert cold.stats.extracted == 4
+    warm = run(tmp_path, jobs=2)
+    assert (warm.stats.extracted, warm.stats.cached) == (0, 4)
+    assert warm.diagnostics == cold.diagnostics == run(tmp_path, jobs=1, cache=False).diagnostics
+    assert len(warm.model.bindings) == 2

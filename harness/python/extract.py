@@ -429,7 +429,7 @@ class Extractor:
 
     def _ev_Constant(self, node: ast.Constant, scope: _Scope) -> Value:
         if isinstance(node.value, str):
-            if SQL_HINT.search(node.value):
+            if " " in node.value and SQL_HINT.search(node.value):
                 return literal(node.value, literal_map(node, self.lines))
             # Not SQL on its own: exact positions are not worth tokenizing the source for.
             line, col = self._pos(node)
