@@ -9,10 +9,12 @@ never guessed.
 from __future__ import annotations
 
 import ast
+import builtins
 import itertools
 import re
 import string
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +83,7 @@ BUILTIN_TYPES = frozenset({
     "set", "Set", "TypedDict", "Connection", "Cursor",
 })
 STDLIB = frozenset(sys.stdlib_module_names)
+BUILTINS = frozenset(dir(builtins))
 MAX_UNROLL = 50  # literal items a loop is walked once each for
 CONST_TYPES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
                type(None): "none"}
@@ -691,7 +694,8 @@ class Extractor:
         positional = tuple(to_arg(a) for a in args)
         keywords = tuple((k, to_arg(v)) for k, v in kwargs if k is not None)
         stars = tuple(to_arg(v) for k, v in kwargs if k is None)
-        carries = any(_carries(a) for a in (*positional, *stars, *(v for _, v in keywords)))
+        carries = any(_carries(a, self._foreign)
+                      for a in (*positional, *stars, *(v for _, v in keywords)))
         if carries or (keywords and not self._stdlib(callee)):
             kw_record = self._kwargs_record(node, kwargs, scope)
         else:
@@ -703,6 +707,13 @@ class Extractor:
             scope.function, scope.cls, line, col,
         ))
         return CallResult(callee, line, col)
+
+    def _foreign(self, callee: Callee) -> bool:
+        """A builtin or standard-library callable: never a project helper returning a dict."""
+        if callee.root == "name" and len(callee.chain) == 1 and callee.chain[0] in BUILTINS \
+                and callee.chain[0] not in self._module_scope.values:
+            return True
+        return self._stdlib(callee)
 
     def _stdlib(self, callee: Callee) -> bool:
         """``json.dumps(x, indent=2)``: a standard-library call never takes **fields."""
@@ -1011,17 +1022,20 @@ def _items(value: Value) -> tuple[Value, ...]:
     return (Spread(value),)
 
 
-def _carries(arg: Arg) -> bool:
-    """Can this argument carry a record, a dict parameter, or SQL text onward?"""
-    if isinstance(arg, (RecordArg, RecordsArg, ParamArg, CallArg, KeyArg, ValuesArg, RefArg)):
+def _carries(arg: Arg, foreign: Callable[[Callee], bool]) -> bool:
+    """Can this argument carry a record, a dict parameter, or SQL text onward? (A call's
+    result only when the project could define the callee: ``json.dumps(x)`` cannot.)"""
+    if isinstance(arg, CallArg):
+        return not foreign(arg.callee)
+    if isinstance(arg, (RecordArg, RecordsArg, ParamArg, KeyArg, ValuesArg, RefArg)):
         return True
     if isinstance(arg, TextArg):
         # SQL, or a bare name (a table or column handed to a helper); not log prose.
         return bool(SQL_HINT.search(arg.text.text) or NAME_LIKE.match(arg.text.text))
     if isinstance(arg, SeqArg):
-        return any(_carries(a) for a in arg.items)
+        return any(_carries(a, foreign) for a in arg.items)
     if isinstance(arg, SpreadArg):
-        return _carries(arg.inner)
+        return _carries(arg.inner, foreign)
     return False
 
 
