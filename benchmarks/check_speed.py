@@ -44,15 +44,16 @@ proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess
 elapsed = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"seconds": elapsed, "rc": proc.returncode, "maxrss_kb": usage.ru_maxrss,
-                  "stderr": proc.stderr[-2000:]}))
+                  "cpu": usage.ru_utime + usage.ru_stime, "stderr": proc.stderr[-2000:]}))
 """
 
 
-def floor(root: Path) -> float:
-    start = time.perf_counter()
+def floor(root: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of reading and parsing every file once."""
+    start, cpu = time.perf_counter(), time.process_time()
     for path in sorted(root.rglob("*.py")):
         ast.parse(path.read_bytes(), filename=str(path))
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def check(root: Path, jobs: int | None) -> dict[str, float]:
@@ -101,7 +102,8 @@ def main() -> int:
               f"{platform.python_version()}; project: {total:,} lines in {files:,} files "
               f"(seed {args.seed})")
         floors = [floor(root) for _ in range(args.repeat)]
-        base = statistics.median(floors)
+        base = statistics.median(f[0] for f in floors)
+        base_cpu = statistics.median(f[1] for f in floors)
         colds, warms, touched = [], [], []
         for _ in range(args.repeat):
             shutil.rmtree(root / ".dbharness_cache", ignore_errors=True)
@@ -110,14 +112,17 @@ def main() -> int:
             victim = next(iter(sorted((root / "app").rglob("m0.py"))))
             victim.write_text(victim.read_text() + "\n\ndef touched():\n    return 1\n")
             touched.append(check(root, args.jobs))
-        rows = [("floor: read + ast.parse, 1 process", base, None),
+        rows = [("floor: read + ast.parse, 1 process", base, None),  # type: ignore[list-item]
                 ("dbharness check, cold", median_of(colds), colds),
                 ("dbharness check, warm (nothing changed)", median_of(warms), warms),
                 ("dbharness check, one file touched", median_of(touched), touched)]
-        print(f"{'measurement':<42}{'seconds':>9}{'x floor':>9}{'peak RSS':>11}")
+        print(f"{'measurement':<42}{'seconds':>9}{'x floor':>9}{'CPU s':>8}{'x floor':>9}"
+              f"{'peak RSS':>11}")
         for label, seconds, runs in rows:
             rss = f"{max(r['maxrss_kb'] for r in runs) / 1024:.0f} MiB" if runs else ""
-            print(f"{label:<42}{seconds:>9.2f}{seconds / base:>9.2f}{rss:>11}")
+            cpu = statistics.median(r["cpu"] for r in runs) if runs else base_cpu
+            print(f"{label:<42}{seconds:>9.2f}{seconds / base:>9.2f}{cpu:>8.2f}"
+                  f"{cpu / base_cpu:>9.2f}{rss:>11}")
         print("last cold run:", colds[-1]["stats"])
     finally:
         if tmp is not None:

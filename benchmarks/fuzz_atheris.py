@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import atheris  # noqa: E402
+import atheris
 
 with atheris.instrument_imports():
     from harness.python.source import extract_source
