@@ -129,6 +129,9 @@ def check_suspicious_type(model: Model) -> Iterator[Diagnostic]:
         for item in _defs(create):
             if not isinstance(item, exp.ColumnDef):
                 continue
+            kind = item.args.get("kind")
+            if isinstance(kind, exp.DataType) and kind.this != exp.DataType.Type.USERDEFINED:
+                continue  # a type sqlglot knows is one type, never two definitions run together
             declared = declared_type(st.text, item.this, model.dialect)
             word = suspicious(declared)
             if word is None:
