@@ -10,7 +10,7 @@ from pathlib import Path
 
 import harness
 from harness.baseline import filter_baseline, write_baseline
-from harness.config import Config
+from harness.config import Config, project_root
 from harness.diagnostics import Severity
 from harness.errors import ToolError
 
@@ -64,10 +64,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def load_config(args: argparse.Namespace, **extra: object) -> Config:
-    paths = tuple(getattr(args, "paths", None) or ()) or None
+    # Paths on the command line are relative to where the user stands, not to the root.
+    paths = tuple(str(Path(p).resolve()) for p in getattr(args, "paths", None) or ()) or None
+    root = args.config.resolve().parent if args.config else project_root(Path.cwd())
     return Config.from_sources(
-        Path.cwd(), args.config, dialect=args.dialect, exclude=args.exclude, paths=paths,
-        **extra,
+        root, args.config, dialect=args.dialect, exclude=args.exclude, paths=paths, **extra,
     )
 
 

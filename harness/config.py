@@ -85,6 +85,23 @@ class Config:
         return "\n".join(lines)
 
 
+def project_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` whose pyproject.toml has
+    ``[tool.dbharness]`` (so a check run from a subdirectory sees the whole project and
+    reports the same paths); ``start`` itself when there is none."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                text = candidate.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "[tool.dbharness" in text:
+                return folder
+    return start
+
+
 def _coerce(name: str, value: Any, path: Path) -> Any:
     if name == "binding":
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):

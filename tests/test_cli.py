@@ -175,3 +175,14 @@ def test_console_script_is_installed() -> None:
         pytest.skip("not installed as a console script in this environment")
     proc = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and proc.stdout.startswith("dbharness ")
+
+
+def test_run_from_a_subdirectory_uses_the_project_root(tmp_path: Path) -> None:
+    write_project(tmp_path, BAD)
+    (tmp_path / "pyproject.toml").write_text("[tool.dbharness]\npaths = ['.']\n")
+    sub = tmp_path / "deep" / "er"
+    sub.mkdir(parents=True)
+    proc = dbh(sub, "check", "--no-cache")
+    assert proc.returncode == 1 and "app.py:6:19: DBH201" in proc.stdout
+    only = dbh(sub, "check", "--no-cache", "../../app.py")
+    assert only.returncode == 1 and "app.py:6:19" in only.stdout

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.config import Config
+from harness.config import Config, project_root
 from harness.errors import ConfigError
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -44,7 +44,8 @@ def add_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
 
 
 def _config(args: argparse.Namespace, **extra: Any) -> Config:
-    return Config.from_sources(Path.cwd(), args.config, dialect=args.dialect,
+    root = args.config.resolve().parent if args.config else project_root(Path.cwd())
+    return Config.from_sources(root, args.config, dialect=args.dialect,
                                exclude=args.exclude, **extra)
 
 
