@@ -132,7 +132,9 @@ def check_suspicious_type(model: Model) -> Iterator[Diagnostic]:
             kind = item.args.get("kind")
             if isinstance(kind, exp.DataType) and kind.this != exp.DataType.Type.USERDEFINED:
                 continue  # a type sqlglot knows is one type, never two definitions run together
-            declared = declared_type(st.text, item.this, model.dialect)
+            known = st.declared_type(item.this)
+            declared = known if known is not None else declared_type(st.text, item.this,
+                                                                     model.dialect)
             word = suspicious(declared)
             if word is None:
                 continue

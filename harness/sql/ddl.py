@@ -87,14 +87,17 @@ def _tokens(text: str, dialect: str) -> list[Token]:
         return []
 
 
-def column_from_def(node: exp.Expr, dialect: str, text: str = "") -> Column | None:
+def column_from_def(node: exp.Expr, dialect: str, text: str = "",
+                    statement: Statement | None = None) -> Column | None:
     """A ColumnDef, or a bare Identifier for SQLite's type-less columns."""
     if isinstance(node, exp.Identifier):
         return Column(node.name)
     if not isinstance(node, exp.ColumnDef):
         return None
     kind = node.args.get("kind")
-    declared = declared_type(text, node.this, dialect) if text else ""
+    known = statement.declared_type(node.this) if statement is not None else None
+    declared = known if known is not None else (
+        declared_type(text, node.this, dialect) if text else "")
     if not declared and isinstance(kind, exp.DataType):
         declared = kind.sql(dialect=dialect).upper()
     col = Column(node.name, type=declared)
@@ -135,7 +138,7 @@ def _names(node: exp.Expr | None) -> tuple[str, ...]:
 
 
 def table_from_create(create: exp.Create, dialect: str, without_rowid: bool = False,
-                      text: str = "") -> Table:
+                      text: str = "", statement: Statement | None = None) -> Table:
     """A CREATE TABLE's table: columns, table-level keys, STRICT / WITHOUT ROWID."""
     name = table_name(create.this) or ""
     schema_node = create.this if isinstance(create.this, exp.Schema) else None
@@ -143,7 +146,7 @@ def table_from_create(create: exp.Create, dialect: str, without_rowid: bool = Fa
     pk: tuple[str, ...] = ()
     uniques: list[tuple[str, ...]] = []
     for item in schema_node.expressions if schema_node is not None else []:
-        col = column_from_def(item, dialect, text)
+        col = column_from_def(item, dialect, text, statement)
         if col is not None:
             columns.append(col)
             continue
@@ -194,22 +197,23 @@ class SchemaBuilder:
         self.dialect = dialect
         self.strict = strict
         self.schema = schema if schema is not None else Schema()
-        self.pending: dict[str, list[tuple[exp.Alter, str]]] = {}
+        self.pending: dict[str, list[tuple[exp.Alter, str, Statement | None]]] = {}
 
     def apply(self, statement: Statement) -> None:
         expression = statement.expression
         if isinstance(expression, exp.Create):
-            self._create(expression, statement.without_rowid, statement.text)
+            self._create(expression, statement.without_rowid, statement.text, statement)
         elif isinstance(expression, exp.Alter):
-            self._alter(expression, statement.text)
+            self._alter(expression, statement.text, statement)
         elif isinstance(expression, exp.Drop):
             self._drop(expression)
 
-    def _create(self, create: exp.Create, without_rowid: bool, text: str = "") -> None:
+    def _create(self, create: exp.Create, without_rowid: bool, text: str = "",
+                statement: Statement | None = None) -> None:
         kind = str(create.args.get("kind") or "").upper()
         if kind not in ("TABLE", "VIEW"):
             return
-        new = table_from_create(create, self.dialect, without_rowid, text)
+        new = table_from_create(create, self.dialect, without_rowid, text, statement)
         if kind == "TABLE" and create.expression is not None and new.columns_known:
             new = replace(new, columns=self._ctas_types(new, create.expression))
         old = self.schema.table(new.name)
@@ -223,8 +227,8 @@ class SchemaBuilder:
             else:
                 raise DdlConflict(f"table {new.name} already exists")
         self.schema = self.schema.put(new)
-        for alter, alter_text in self.pending.pop(new.key, []):
-            self._alter(alter, alter_text)
+        for alter, alter_text, alter_statement in self.pending.pop(new.key, []):
+            self._alter(alter, alter_text, alter_statement)
 
     def _ctas_types(self, table: Table, query: exp.Expr) -> tuple[Column, ...]:
         """SQLite declares CTAS columns by the affinity of a plain source column."""
@@ -245,7 +249,8 @@ class SchemaBuilder:
             out.append(replace(col, type=declared))
         return tuple(out)
 
-    def _alter(self, alter: exp.Alter, text: str = "") -> None:
+    def _alter(self, alter: exp.Alter, text: str = "",
+               statement: Statement | None = None) -> None:
         name = table_name(alter.this)
         if name is None:
             return
@@ -254,17 +259,18 @@ class SchemaBuilder:
             if self.strict:
                 raise DdlConflict(f"no such table: {name}")
             # Lenient: the CREATE may sit in a file that sorts later; apply it then.
-            self.pending.setdefault(fold(name), []).append((alter, text))
+            self.pending.setdefault(fold(name), []).append((alter, text, statement))
             return
         for action in alter.args.get("actions") or []:
-            table = self._alter_action(table, action, text)
+            table = self._alter_action(table, action, text, statement)
         if table.key != fold(name):
             self.schema = self.schema.remove(name)
         self.schema = self.schema.put(table)
 
-    def _alter_action(self, table: Table, action: exp.Expr, text: str) -> Table:
+    def _alter_action(self, table: Table, action: exp.Expr, text: str,
+                      statement: Statement | None = None) -> Table:
         if isinstance(action, exp.ColumnDef):
-            col = column_from_def(action, self.dialect, text)
+            col = column_from_def(action, self.dialect, text, statement)
             if col is None:
                 return table
             if table.column(col.name) is not None:

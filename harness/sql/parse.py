@@ -8,6 +8,7 @@ so one bad statement does not hide the others.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 from dataclasses import dataclass
@@ -44,6 +45,18 @@ class Statement:
     text: str
     placeholders: Placeholders
     without_rowid: bool = False
+    # For CREATE/ALTER: (end offset of a column's name, its type exactly as written), read
+    # from the tokens at parse time so it is cached with the parse.
+    declared: tuple[tuple[int, str], ...] = ()
+
+    def declared_type(self, ident: exp.Expr) -> str | None:
+        end = ident.meta.get("end") if isinstance(ident, exp.Identifier) else None
+        if end is None:
+            return None
+        for offset, text in self.declared:
+            if offset == int(end):
+                return text
+        return None
 
 
 @dataclass(frozen=True)
@@ -166,7 +179,10 @@ def _parse(text: str, dialect: str) -> ParsedSql:
             errors.append(SqlError(start, f"not a SQL statement: {chunk_tokens[0].text!r} "
                                           "starts no statement"))
             continue
-        statements.append(Statement(parsed, start, end, text[start:end], own, without_rowid))
+        declared = _declared_types(parsed, chunk_tokens, start, source) if isinstance(
+            parsed, (exp.Create, exp.Alter)) else ()
+        statements.append(Statement(parsed, start, end, text[start:end], own, without_rowid,
+                                    declared))
     return ParsedSql(tuple(statements), tuple(errors))
 
 
@@ -227,6 +243,36 @@ def _join_type_words(chunk: str, tokens: list[Token], base: int) -> str:
                 out[a.end + 1 - base : b.start - base] = "_" * len(gap)
         i += 1
     return "".join(out)
+
+
+def _declared_types(parsed: exp.Expr, tokens: list[Token], base: int,
+                    source: str) -> tuple[tuple[int, str], ...]:
+    """Each column definition's type as written (sqlglot maps REAL to DOUBLE, BOOLEAN to
+    INTEGER...; SQLite's affinity and PRAGMA output need the words themselves)."""
+    starts = [t.start for t in tokens]
+    out = []
+    for col in parsed.find_all(exp.ColumnDef):
+        ident = col.this
+        end = ident.meta.get("end") if isinstance(ident, exp.Identifier) else None
+        if end is None:
+            continue
+        i = bisect.bisect_right(starts, base + int(end))
+        depth, first, last = 0, None, None
+        for tok in tokens[i:]:
+            if tok.token_type == TokenType.L_PAREN:
+                depth += 1
+            elif tok.token_type == TokenType.R_PAREN:
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and tok.text.upper() in CONSTRAINT_WORDS:
+                break
+            if first is None:
+                first = tok.start
+            last = tok
+        if first is not None and last is not None:
+            out.append((int(end), " ".join(source[first : last.end + 1].split()).upper()))
+    return tuple(out)
 
 
 def _replace_into(text: str, tokens: list[Token]) -> str:
