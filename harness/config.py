@@ -11,6 +11,9 @@ from harness.errors import ConfigError
 
 DIALECTS = ("sqlite", "postgres", "mysql")
 
+# Test files build a schema per test, often the same table names with other columns: mixed
+# into one project-wide schema they would only produce noise. ``tests = true`` checks them.
+TEST_EXCLUDES = ("tests", "test", "testing", "test_*.py", "*_test.py", "conftest.py")
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", "build",
     "dist", ".dbharness_cache", ".mypy_cache", ".ruff_cache", ".pytest_cache", "site-packages",
@@ -29,7 +32,8 @@ class Config:
     contracts: str = "contracts"
     disable: tuple[str, ...] = ()
     external_tables: tuple[str, ...] = ()
-    revisions: tuple[str, ...] = ()  # git revisions whose schema old databases may still have
+    revisions: tuple[str, ...] = ()
+    tests: bool = False  # also check test files (each test builds its own schema)  # git revisions whose schema old databases may still have
     binding: tuple[Any, ...] = ()  # explicit contracts, as [[tool.dbharness.binding]]
     cache: bool = True
     cache_dir: str = ".dbharness_cache"
@@ -119,7 +123,7 @@ def _coerce(name: str, value: Any, path: Path) -> Any:
         if not isinstance(value, (int, float)):
             raise ConfigError(f"[tool.dbharness] {name} in {path} must be a number")
         return float(value)
-    if name in ("cache",):
+    if name in ("cache", "tests"):
         if not isinstance(value, bool):
             raise ConfigError(f"[tool.dbharness] {name} in {path} must be true or false")
         return value

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from harness.config import DEFAULT_EXCLUDES, Config
+from harness.config import DEFAULT_EXCLUDES, TEST_EXCLUDES, Config
 
 SUFFIXES = (".py", ".sql")
 
@@ -53,6 +53,8 @@ def discover(config: Config, paths: tuple[str, ...] | None = None) -> Iterator[P
     seen: set[str] = set()
     # Legacy snapshots are old databases, not the project's SQL: never checked as code.
     patterns = DEFAULT_EXCLUDES + config.exclude + (config.snapshots,)
+    if not config.tests:
+        patterns += TEST_EXCLUDES
     for given in paths or config.paths:
         start = (config.root / given) if not Path(given).is_absolute() else Path(given)
         if start.is_file() or (start.is_symlink() and not start.is_dir()):

@@ -21,6 +21,18 @@ def test_excludes(tmp_path: Path) -> None:
     assert got == ["app/a.py", "q.sql"]
 
 
+def test_test_files_only_on_request(tmp_path: Path) -> None:
+    for rel in ("app/a.py", "tests/test_a.py", "app/b_test.py", "conftest.py", "test/x.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    default = sorted(p.relative_to(tmp_path).as_posix()
+                     for p in discover(Config.from_sources(tmp_path)))
+    assert default == ["app/a.py"]
+    everything = sorted(p.relative_to(tmp_path).as_posix()
+                        for p in discover(Config.from_sources(tmp_path, tests=True)))
+    assert len(everything) == 5
+
+
 def test_no_patterns_excludes_nothing() -> None:
     assert not _excluded("app/a.py", ())
     assert _excluded("app/a.py", ("app",)) and _excluded("x/app/a.py", ("app",))

@@ -82,6 +82,10 @@ CASES = [
     ("sql-syntax", 'conn.execute("SELEC name FROM users")'),
     ("sql-syntax", 'conn.execute("SELEC broken")'),
     (None, 'conn.execute("REINDEX")'),
+    # SQLite syntax sqlglot does not know: SQLite's own parser has the last word.
+    (None, 'conn.execute("CREATE TABLE items2 (id INTEGER PRIMARY KEY, data ANY) STRICT")'),
+    (None, 'conn.execute("CREATE TABLE dogs (id INTEGER PRIMARY KEY, name TEXT UNIQUE ON '
+           'CONFLICT IGNORE)")'),
     ("unknown-column", 'conn.execute("REPLACE INTO users (name, nme) VALUES (?, ?)", ("a", 1))'),
     (None, 'conn.execute("REPLACE INTO users (name) VALUES (?)", ("a",))'),
     (None, 'conn.execute("SELECT name FROM users -- ; not a second statement\\n")'),

@@ -33,6 +33,7 @@ class SqlError:
 
     start: int
     message: str
+    statement: str = ""  # the statement's own text, when it is known
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def _parse(text: str, dialect: str) -> ParsedSql:
             )
             desc = str(first.get("description") or err).split("\n")[0]
             near = str(first.get("highlight") or "").strip()
-            errors.append(SqlError(start + offset, desc + (f" near {near!r}" if near else "")))
+            errors.append(SqlError(start + offset, desc + (f" near {near!r}" if near else ""),
+                                   normal[start:end]))
             continue
         except (TokenError, RecursionError, ValueError) as err:
             errors.append(SqlError(start, f"cannot parse SQL: {str(err)[:200]}"))
@@ -177,7 +179,7 @@ def _parse(text: str, dialect: str) -> ParsedSql:
             continue
         if _not_a_statement(parsed, chunk_tokens):
             errors.append(SqlError(start, f"not a SQL statement: {chunk_tokens[0].text!r} "
-                                          "starts no statement"))
+                                          "starts no statement", normal[start:end]))
             continue
         declared = _declared_types(parsed, chunk_tokens, start, source) if isinstance(
             parsed, (exp.Create, exp.Alter)) else ()
