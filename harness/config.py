@@ -32,8 +32,8 @@ class Config:
     contracts: str = "contracts"
     disable: tuple[str, ...] = ()
     external_tables: tuple[str, ...] = ()
-    revisions: tuple[str, ...] = ()
-    tests: bool = False  # also check test files (each test builds its own schema)  # git revisions whose schema old databases may still have
+    revisions: tuple[str, ...] = ()  # git revisions whose schema old databases may still have
+    tests: bool = False  # also check test files (each test builds its own schema)
     binding: tuple[Any, ...] = ()  # explicit contracts, as [[tool.dbharness.binding]]
     cache: bool = True
     cache_dir: str = ".dbharness_cache"
