@@ -211,3 +211,19 @@ def test_keyword_named_placeholders(tmp_path: Path) -> None:
             "    conn.execute('INSERT INTO t (comment, count) VALUES (:comment, :count)', rec)\n"
             "add({'comment': 'c', 'count': 1})\n")
     assert findings(tmp_path, {"app.py": code}) == []
+
+
+@pytest.mark.parametrize("call", [
+    'db.execute("SELECT id FROM users WHERE id = ?", params=(1,))',
+    'db.execute("SELECT id FROM users WHERE id = ?", **kw)',
+    'db.execute("SELECT id FROM users WHERE id = ?", args=[1])',
+])
+def test_wrapper_keywords_carry_parameters(tmp_path: Path, call: str) -> None:
+    """datasette's ``execute(sql, params=...)``: found as a false alarm on real code."""
+    assert_rules(run(tmp_path, "from schema import conn\n" + call + "\n"))
+
+
+def test_wrong_count_through_params_keyword(tmp_path: Path) -> None:
+    got = run(tmp_path, 'from schema import conn\n'
+                        'db.execute("SELECT id FROM users WHERE id = ? AND age = ?", params=(1,))\n')
+    assert_rules(got, "param-count")

@@ -750,9 +750,13 @@ class Extractor:
             sql = RefArg(sql_value.module, sql_value.name)
         else:
             sql = UnknownArg()
-        params: Value = args[1] if len(args) > 1 else dict(
-            (k, v) for k, v in kwargs if k is not None).get("parameters")
-        has_params = len(args) > 1 or any(k == "parameters" for k, _ in kwargs)
+        named = {k: v for k, v in kwargs if k is not None}
+        # ``parameters=`` (DB-API), ``params=`` / ``args=`` (wrappers); any other keyword or
+        # ``**kw`` may carry them too: then they are unknown, never assumed absent.
+        params: Value = args[1] if len(args) > 1 else next(
+            (named[k] for k in ("parameters", "params", "args", "values", "bindings")
+             if k in named), None)
+        has_params = len(args) > 1 or bool(kwargs)
         self.executes.append(ExecuteFact(
             method, sql, to_arg(params) if has_params else None, scope.function, scope.cls,
             line, col, scope.branch > 0,
