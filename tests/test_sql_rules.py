@@ -225,5 +225,6 @@ def test_wrapper_keywords_carry_parameters(tmp_path: Path, call: str) -> None:
 
 def test_wrong_count_through_params_keyword(tmp_path: Path) -> None:
     got = run(tmp_path, 'from schema import conn\n'
-                        'db.execute("SELECT id FROM users WHERE id = ? AND age = ?", params=(1,))\n')
+                        'db.execute("SELECT id FROM users WHERE id = ? AND age = ?", '
+                        'params=(1,))\n')
     assert_rules(got, "param-count")
