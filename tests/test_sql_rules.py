@@ -228,3 +228,12 @@ def test_wrong_count_through_params_keyword(tmp_path: Path) -> None:
                         'db.execute("SELECT id FROM users WHERE id = ? AND age = ?", '
                         'params=(1,))\n')
     assert_rules(got, "param-count")
+
+
+@pytest.mark.parametrize("code", [
+    'conn.execute("vacuum into ?", ["backup.db"])',  # llm: sqlglot keeps VACUUM as a Command
+    'conn.execute("SELECT relname FROM pg_class JOIN pg_namespace ON true")',  # peewee
+    'conn.execute("SET TRANSACTION AS OF SYSTEM TIME %s", (t,))',  # peewee's cockroach module
+])
+def test_real_code_near_misses(tmp_path: Path, code: str) -> None:
+    assert_rules(run(tmp_path, "from schema import conn\n" + code + "\n"))

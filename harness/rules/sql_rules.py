@@ -13,11 +13,13 @@ from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_sites import ParsedSite, parsed_sites
 from harness.sql.dml import describe
 from harness.sql.oracle import sqlite_accepts
-from harness.sql.parse import Statement
+from harness.sql.parse import DIALECTS, Statement, parse_sql
 from harness.sql.resolve import table_refs, unknown_columns
 from harness.sql.schema import fold
 
 DML = (exp.Insert, exp.Update, exp.Delete, exp.Query)
+VENDOR_STATEMENTS = ("SET ", "SHOW ", "USE ", "LOCK ", "GRANT ", "REVOKE ", "DECLARE ", "LISTEN ",
+                     "NOTIFY ", "COPY ")
 
 
 def _related_table(model: Model, table: str | None) -> tuple[Related, ...]:
@@ -41,8 +43,17 @@ def check_syntax(model: Model) -> Iterator[Diagnostic]:
         for err in ps.parsed.errors:
             if model.dialect == "sqlite" and err.statement and sqlite_accepts(err.statement):
                 continue  # sqlglot's gap, not the user's error: SQLite itself parses it
+            if err.statement and _other_dialect_parses(err.statement, model.dialect):
+                continue  # written for another database (a multi-backend project)
+            if err.statement.lstrip()[:8].upper().startswith(VENDOR_STATEMENTS):
+                continue  # session/admin statements differ per server: not judged
             yield SQL_SYNTAX.diagnostic(ps.location(None, err.start),
                                         f"SQL does not parse ({model.dialect}): {err.message}")
+
+
+def _other_dialect_parses(statement: str, dialect: str) -> bool:
+    others = [d for d in DIALECTS if d != dialect]
+    return any(not parse_sql(statement, d).errors for d in others)
 
 
 def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
@@ -128,6 +139,8 @@ def check_param_count(model: Model) -> Iterator[Diagnostic]:
         items = [st.placeholders for st in ps.parsed.statements]
         if not items or any(p.mixed for p in items) or execute.method == "executescript":
             continue
+        if any(isinstance(st.expression, exp.Command) for st in ps.parsed.statements):
+            continue  # sqlglot swallowed the statement whole: its placeholders are unseen
         positional = sum(p.positional_count for p in items)
         named = frozenset().union(*(p.names for p in items))
         params = execute.params

@@ -55,7 +55,8 @@ def is_external(table: exp.Table) -> bool:
     if db and db not in ("main", "public", "dbo", "temp"):
         return True
     name = fold(table.name)
-    return name in SYSTEM_TABLES or name.startswith(("pragma_", "json_", "information_schema"))
+    return name in SYSTEM_TABLES or name.startswith(
+        ("pragma_", "json_", "information_schema", "pg_", "sqlite_"))
 
 
 def table_refs(expression: exp.Expr) -> list[NameRef]:
