@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from sqlglot import exp
 
+from harness.config import DIALECTS
 from harness.diagnostics import Diagnostic, Related, Severity
 from harness.link.model import Model
 from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg
@@ -13,7 +14,7 @@ from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_sites import ParsedSite, parsed_sites
 from harness.sql.dml import describe
 from harness.sql.oracle import sqlite_accepts
-from harness.sql.parse import DIALECTS, Statement, parse_sql
+from harness.sql.parse import Statement, parse_sql
 from harness.sql.resolve import table_refs, unknown_columns
 from harness.sql.schema import fold
 
