@@ -14,9 +14,9 @@ from functools import lru_cache
 
 from sqlglot import exp
 from sqlglot.errors import TokenError
-from sqlglot.tokenizer_core import Token, TokenType
+from sqlglot.tokenizer_core import Token
 
-from harness.sql.parse import Statement, _dialect
+from harness.sql.parse import Statement, _dialect, type_text
 from harness.sql.schema import Column, Schema, Table, canonical_default, fold
 
 
@@ -42,40 +42,14 @@ def is_ddl(expression: exp.Expr) -> bool:
     return False
 
 
-# Words that end a declared type and start a column constraint (by token text: sqlglot
-# tokenizes some of them, e.g. CHECK and GENERATED, as plain VARs).
-_NOT_TYPE = frozenset({
-    "PRIMARY", "PRIMARY KEY", "NOT", "NULL", "DEFAULT", "UNIQUE", "CHECK", "REFERENCES",
-    "COLLATE", "CONSTRAINT", "AUTOINCREMENT", "AUTO_INCREMENT", ",", "AS", "GENERATED",
-    "FOREIGN", "ON", "COMMENT",
-})
-
-
 def declared_type(text: str, ident: exp.Expr, dialect: str) -> str:
-    """The type exactly as written after a column name (sqlglot maps REAL to DOUBLE, BOOLEAN
-    to INTEGER...; SQLite's affinity and PRAGMA output need the words themselves)."""
+    """The type exactly as written after a column name, for statements parsed without their
+    tokens kept (``Statement.declared`` has it for every parsed CREATE/ALTER)."""
     end = ident.meta.get("end") if isinstance(ident, exp.Identifier) else None
     if end is None:
         return ""
     tokens = _tokens(text, dialect)
-    i = bisect.bisect_right([t.start for t in tokens], int(end))
-    depth, last = 0, None
-    first = None
-    for tok in tokens[i:]:
-        if first is None:
-            first = tok.start
-        if tok.token_type == TokenType.L_PAREN:
-            depth += 1
-        elif tok.token_type == TokenType.R_PAREN:
-            if depth == 0:
-                break
-            depth -= 1
-        elif depth == 0 and tok.text.upper() in _NOT_TYPE:
-            break
-        last = tok
-    if last is None or first is None:
-        return ""
-    return " ".join(text[first : last.end + 1].split()).upper()
+    return type_text(text, tokens, bisect.bisect_right([t.start for t in tokens], int(end)))
 
 
 @lru_cache(maxsize=256)

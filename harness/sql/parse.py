@@ -258,23 +258,31 @@ def _declared_types(parsed: exp.Expr, tokens: list[Token], base: int,
         end = ident.meta.get("end") if isinstance(ident, exp.Identifier) else None
         if end is None:
             continue
-        i = bisect.bisect_right(starts, base + int(end))
-        depth, first, last = 0, None, None
-        for tok in tokens[i:]:
-            if tok.token_type == TokenType.L_PAREN:
-                depth += 1
-            elif tok.token_type == TokenType.R_PAREN:
-                if depth == 0:
-                    break
-                depth -= 1
-            elif depth == 0 and tok.text.upper() in CONSTRAINT_WORDS:
-                break
-            if first is None:
-                first = tok.start
-            last = tok
-        if first is not None and last is not None:
-            out.append((int(end), " ".join(source[first : last.end + 1].split()).upper()))
+        declared = type_text(source, tokens, bisect.bisect_right(starts, base + int(end)))
+        if declared:
+            out.append((int(end), declared))
     return tuple(out)
+
+
+def type_text(source: str, tokens: list[Token], i: int) -> str:
+    """The words of a column type starting at token ``i``: up to the first constraint word,
+    comma or closing parenthesis at depth 0, as written, upper-cased."""
+    depth, first, last = 0, None, None
+    for tok in tokens[i:]:
+        if tok.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif tok.token_type == TokenType.R_PAREN:
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and tok.text.upper() in CONSTRAINT_WORDS:
+            break
+        if first is None:
+            first = tok.start
+        last = tok
+    if first is None or last is None:
+        return ""
+    return " ".join(source[first : last.end + 1].split()).upper()
 
 
 def _replace_into(text: str, tokens: list[Token]) -> str:
