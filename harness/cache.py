@@ -25,14 +25,23 @@ _Entry = tuple[int, int, str, str, FileFacts | bytes]
 SHARDS = 32
 
 
-def tool_fingerprint() -> str:
-    """The version plus a hash of the extractor's own source, so a changed extractor
-    never reads facts an older one wrote."""
+def source_digest(*subpackages: str) -> str:
+    """The version plus a hash of the tool's own source (only ``subpackages``, when named),
+    so nothing an older build cached is ever read by a newer one."""
     digest = hashlib.sha256(harness.__version__.encode())
     package = Path(harness.__file__).parent
-    for path in sorted([*(package / "python").glob("*.py"), *(package / "sql").glob("*.py")]):
+    if subpackages:
+        paths = [p for sub in subpackages for p in (package / sub).glob("*.py")]
+    else:
+        paths = list(package.rglob("*.py"))
+    for path in sorted(paths):
         digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()
+
+
+def tool_fingerprint() -> str:
+    """Facts depend only on the extractor and the SQL parser."""
+    return source_digest("python", "sql")[:16]
 
 
 def _shard_of(display: str) -> int:

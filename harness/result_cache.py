@@ -14,7 +14,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
-import harness
+from harness.cache import source_digest
 from harness.config import Config
 from harness.diagnostics import Diagnostic
 from harness.discovery import discover, relative
@@ -22,16 +22,8 @@ from harness.discovery import discover, relative
 _ENTRIES = 8  # results kept (different paths or configs of one project)
 
 
-def _tool_digest() -> str:
-    digest = hashlib.sha256(harness.__version__.encode())
-    package = Path(harness.__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def inputs_key(config: Config, paths: tuple[str, ...] | None) -> str:
-    digest = hashlib.sha256(_tool_digest().encode())
+    digest = hashlib.sha256(source_digest().encode())
     digest.update(config.show().encode())
     digest.update(repr(paths).encode())
     extra = [config.root / "pyproject.toml"]

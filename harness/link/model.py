@@ -79,15 +79,20 @@ class Model:
 
     def ddl_sites(self) -> list[SqlSite]:
         """Each distinct DDL-bearing SQL string once, in the order the schema is built."""
-        seen: set[tuple[str, int, int, str]] = set()
-        out = []
-        for site in sorted(self.sites, key=lambda s: (s.path, s.text.line, s.text.col)):
-            key = (site.path, site.text.line, site.text.col, site.text.text)
-            if key in seen or site.text.unknown_holes:
-                continue
+        return [s for s in in_schema_order(self.sites) if not s.text.unknown_holes]
+
+
+def in_schema_order(sites: Sequence[SqlSite]) -> list[SqlSite]:
+    """Each distinct SQL string once (by place and text), in file and line order: the order
+    DDL is applied to build the schema."""
+    seen: set[tuple[str, int, int, str]] = set()
+    out = []
+    for site in sorted(sites, key=lambda s: (s.path, s.text.line, s.text.col)):
+        key = (site.path, site.text.line, site.text.col, site.text.text)
+        if key not in seen:
             seen.add(key)
             out.append(site)
-        return out
+    return out
 
 
 def _map_args(target: Target, call: CallFact) -> dict[str, Arg]:
@@ -256,13 +261,7 @@ class _Linker:
         locations: dict[str, Location] = {}
         historical: dict[str, frozenset[str]] = {}
         complete = True
-        ordered = sorted(sites, key=lambda s: (s.path, s.text.line, s.text.col))
-        seen: set[tuple[str, int, int, str]] = set()
-        for site in ordered:
-            key = (site.path, site.text.line, site.text.col, site.text.text)
-            if key in seen:
-                continue
-            seen.add(key)
+        for site in in_schema_order(sites):
             if site.text.holes:
                 complete = complete and not DDL_HINT.search(site.text.text)
                 if site.text.unknown_holes:
