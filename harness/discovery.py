@@ -67,6 +67,7 @@ def discover(config: Config, paths: tuple[str, ...] | None = None) -> Iterator[P
             continue
         for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
             base = Path(dirpath)
+            real_base = os.path.realpath(dirpath)
             dirnames[:] = sorted(
                 d for d in dirnames
                 if not _excluded(relative(base / d, config.root), patterns)
@@ -79,7 +80,9 @@ def discover(config: Config, paths: tuple[str, ...] | None = None) -> Iterator[P
                 rel = relative(path, config.root)
                 if _excluded(rel, patterns):
                     continue
-                key = str(path.resolve()) if path.exists() else str(path)
+                # One realpath per directory; a symlinked file is resolved itself.
+                key = (os.path.realpath(path) if os.path.islink(path)
+                       else os.path.join(real_base, name))
                 if key not in seen:
                     seen.add(key)
                     yield path

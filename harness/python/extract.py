@@ -694,8 +694,12 @@ class Extractor:
         positional = tuple(to_arg(a) for a in args)
         keywords = tuple((k, to_arg(v)) for k, v in kwargs if k is not None)
         stars = tuple(to_arg(v) for k, v in kwargs if k is None)
-        carries = any(_carries(a, self._foreign)
-                      for a in (*positional, *stars, *(v for _, v in keywords)))
+        every = (*positional, *stars, *(v for _, v in keywords))
+        if self._foreign(callee) and not any(isinstance(a, (RecordArg, RecordsArg))
+                                             for a in every):
+            # ``json.dumps(x)``, ``log.info(...)``: its arguments bind to no project code.
+            return CallResult(callee, line, col)
+        carries = any(_carries(a, self._foreign) for a in every)
         if carries or (keywords and not self._stdlib(callee)):
             kw_record = self._kwargs_record(node, kwargs, scope)
         else:
@@ -720,6 +724,12 @@ class Extractor:
         head = callee.root_class[0] if callee.root == "instance" and callee.root_class \
             else callee.chain[0]
         imported = self.import_map.get(head)
+        if imported is None and callee.root == "name":
+            # ``log = logging.getLogger(__name__)`` at module level, then ``log.info(...)``.
+            value = self._module_scope.values.get(head)
+            if isinstance(value, CallResult) and value.callee.root == "name" and \
+                    value.callee.chain[0] != head:
+                imported = self.import_map.get(value.callee.chain[0])
         return imported is not None and imported.module.split(".")[0] in STDLIB
 
     def _kwargs_record(self, node: ast.Call, kwargs: list[tuple[str | None, Value]],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import io
+import os
 import tokenize
 from pathlib import Path
 
@@ -20,10 +21,14 @@ MAX_BYTES = 8 * 1024 * 1024
 
 def module_name(path: Path, root: Path) -> str:
     """``pkg/sub/mod.py`` under ``root`` is ``pkg.sub.mod``; ``__init__.py`` names the package."""
-    try:
-        rel = path.resolve().relative_to(root.resolve())
-    except ValueError:
-        rel = Path(path.name)
+    text, base = str(path), str(root)
+    if text.startswith(base + os.sep):  # the usual case: no syscall
+        rel = Path(text[len(base) + 1:])
+    else:
+        try:
+            rel = path.resolve().relative_to(root.resolve())
+        except ValueError:
+            rel = Path(path.name)
     parts = list(rel.with_suffix("").parts)
     if parts and parts[-1] == "__init__":
         parts.pop()
