@@ -114,6 +114,21 @@ def _names(node: exp.Expr | None) -> tuple[str, ...]:
 def table_from_create(create: exp.Create, dialect: str, without_rowid: bool = False,
                       text: str = "", statement: Statement | None = None) -> Table:
     """A CREATE TABLE's table: columns, table-level keys, STRICT / WITHOUT ROWID."""
+    if statement is None or statement.expression is not create:
+        return _table_from_create(create, dialect, without_rowid, text, statement)
+    key = (statement.text, dialect, without_rowid)  # the same CREATE reached by several rules
+    found = _TABLES.get(key)
+    if found is None:
+        found = _TABLES[key] = _table_from_create(create, dialect, without_rowid, text,
+                                                  statement)
+    return found
+
+
+_TABLES: dict[tuple[str, str, bool], Table] = {}
+
+
+def _table_from_create(create: exp.Create, dialect: str, without_rowid: bool,
+                       text: str, statement: Statement | None) -> Table:
     name = table_name(create.this) or ""
     schema_node = create.this if isinstance(create.this, exp.Schema) else None
     columns: list[Column] = []

@@ -7,6 +7,7 @@ compared as data.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -32,6 +33,7 @@ def canonical_type(declared: str | None, dialect: str = "sqlite") -> str:
         return text.upper()
 
 
+@functools.lru_cache(maxsize=65536)
 def canonical_default(default: str | None, dialect: str = "sqlite") -> str | None:
     """Defaults as sqlglot writes them back, so ``'x'``/``"x"`` spellings agree."""
     if default is None:
