@@ -237,3 +237,48 @@ def test_wrong_count_through_params_keyword(tmp_path: Path) -> None:
 ])
 def test_real_code_near_misses(tmp_path: Path, code: str) -> None:
     assert_rules(run(tmp_path, "from schema import conn\n" + code + "\n"))
+
+
+OTHER_DB = [
+    # buku reads Firefox's places.sqlite: a database the caller names, none of our tables.
+    (None, "def load(path):\n    other = sqlite3.connect('file:%s?mode=ro' % path, uri=True)\n"
+           "    cur = other.cursor()\n    cur.execute('SELECT url FROM moz_places')\n"),
+    (None, "def load(path):\n    with sqlite3.connect(path) as other:\n"
+           "        other.execute('SELECT title FROM moz_bookmarks WHERE id = 1')\n"),
+    # the same SQL on the application's own connection is an unknown table
+    ("unknown-table", "def load(path):\n    conn.execute('SELECT url FROM moz_places')\n"),
+    # a connection to a fixed file is the application's own database
+    ("unknown-table", "def load():\n    other = sqlite3.connect('app.db')\n"
+                      "    other.execute('SELECT url FROM moz_places')\n"),
+    # a named database that is queried for one of our tables is checked as ours
+    ("unknown-column", "def load(path):\n    other = sqlite3.connect(path)\n"
+                       "    other.execute('SELECT nmae FROM users')\n"),
+]
+
+
+@pytest.mark.parametrize(("rule", "code"), OTHER_DB, ids=[str(i) for i in range(len(OTHER_DB))])
+def test_another_applications_database(tmp_path: Path, rule: str | None, code: str) -> None:
+    got = run(tmp_path, "import sqlite3\nfrom schema import conn\n\n" + code)
+    assert_rules(got, *([rule] if rule else []))
+
+
+VARARGS = '''
+class Store:
+    def __init__(self, conn):
+        self.conn = conn
+
+    def fetch(self, query, *args):
+        return self.conn.execute(query, args).fetchall()
+
+    def first(self, index):
+        return self.fetch("SELECT * FROM users WHERE id = ? LIMIT 1", {call})
+'''
+
+
+@pytest.mark.parametrize(("call", "rule"), [("index", None), ("*index", None),
+                                            ("index, 2", "param-count")])
+def test_varargs_wrapper_passes_the_rest_as_parameters(tmp_path: Path, call: str,
+                                                      rule: str | None) -> None:
+    """buku's ``_fetch(query, *args)``: found as a false alarm on real code."""
+    got = run(tmp_path, VARARGS.replace("{call}", call))
+    assert_rules(got, *([rule] if rule else []))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.python.facts import CallFact, ClassFact, FileFacts, FunctionFact
+from harness.python.text import Text
 
 # Method names that builtin containers, loggers and HTTP clients have: a call like
 # ``cache.insert(d)`` or ``requests.post(url, json=d)`` must never bind by name alone.
@@ -66,6 +67,17 @@ class ProjectIndex:
             return name
         found = self._suffix.get(name, [])
         return found[0] if len(found) == 1 else None
+
+    def constant(self, module: str, name: str) -> Text | None:
+        """A module-level string constant (SQL, usually) by module and name."""
+        mod = self.find_module(module)
+        facts = self.files.get(mod) if mod else None
+        if facts is None:
+            return None
+        for const_name, text in facts.constants:
+            if const_name == name:
+                return text
+        return None
 
     def is_external(self, module: str, name: str) -> bool:
         """Does ``name`` in ``module`` come from an import outside the project?"""

@@ -23,6 +23,7 @@ from harness.python.facts import (
     RecordFact,
     RecordsArg,
     RefArg,
+    SeqArg,
     TextArg,
 )
 from harness.python.text import PARAM, Text
@@ -76,6 +77,7 @@ class Model:
     historical: dict[str, frozenset[str]]  # every column a table ever had, in DDL order
     schema_complete: bool  # no DDL with a computed table or column name
     legacy: tuple[tuple[str, Schema], ...] = ()  # schemas of legacy snapshots, by name
+    index: ProjectIndex | None = None  # how calls resolve (the schema-code simulation)
 
     def ddl_sites(self) -> list[SqlSite]:
         """Each distinct DDL-bearing SQL string once, in the order the schema is built."""
@@ -100,8 +102,10 @@ def _map_args(target: Target, call: CallFact) -> dict[str, Arg]:
     fn = target.function
     params = list(fn.params[1:] if target.bound and fn.params else fn.params)
     out: dict[str, Arg] = {}
-    for name, arg in zip(params, call.args):
+    for i, (name, arg) in enumerate(zip(params, call.args)):
         if name.startswith("*"):
+            # ``def fetch(self, query, *args)``: args is the tuple of the rest
+            out[name[1:]] = SeqArg(tuple(call.args[i:]))
             break
         out[name] = arg
     plain = {p.lstrip("*") for p in params}
@@ -149,7 +153,8 @@ class _Linker:
                     f"its table comes from parameter '{w.table_param}' and no call passes "
                     "a known table name"))
         return Model(tuple(self.files), schema, locations, tuple(sites), all_writers,
-                     tuple(bindings), tuple(self.unbound), self.dialect, historical, complete)
+                     tuple(bindings), tuple(self.unbound), self.dialect, historical, complete,
+                     index=self.index)
 
     def _note_unresolved(self, facts: FileFacts, call: CallFact) -> None:
         callee = call.callee
@@ -167,14 +172,7 @@ class _Linker:
 
     # --- SQL sites ---------------------------------------------------------------------------
     def _constant(self, module: str, name: str) -> Text | None:
-        mod = self.index.find_module(module)
-        facts = self.index.files.get(mod) if mod else None
-        if facts is None:
-            return None
-        for const_name, text in facts.constants:
-            if const_name == name:
-                return text
-        return None
+        return self.index.constant(module, name)
 
     def _sites(self) -> list[SqlSite]:
         sites: list[SqlSite] = []

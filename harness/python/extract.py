@@ -43,6 +43,7 @@ from harness.python.facts import (
     ValuesArg,
 )
 from harness.python.positions import Run, char_col, compress, literal_map, string_pieces
+from harness.python.programs import ProgramBuilder
 from harness.python.text import KEYS, PARAM, PLACEHOLDERS, UNKNOWN, Hole, Text, hole_text, literal
 from harness.python.values import (
     CallResult,
@@ -99,6 +100,9 @@ class _Scope:
     branch: int = 0
     last_pragma: Text | None = None  # the latest PRAGMA table_info run here
     returns: list[Arg] = field(default_factory=list)
+    # locals holding a connection (or its cursor) this function opens to a database its
+    # caller names: ``sqlite3.connect(path)`` with ``path`` a parameter (Firefox's places.db)
+    other_dbs: set[str] = field(default_factory=set)
 
 
 class Extractor:
@@ -123,6 +127,8 @@ class Extractor:
         self._class_attrs: dict[str, dict[str, tuple[str, ...]]] = {}
         self._class_records: dict[str, dict[str, DictValue]] = {}
         self._module_scope = _Scope(None, None, frozenset())
+        self._function_nodes: list[tuple[str, str | None, ast.FunctionDef | ast.AsyncFunctionDef]]
+        self._function_nodes = []
 
     # --- entry ------------------------------------------------------------------------------
     def run(self) -> FileFacts:
@@ -137,6 +143,8 @@ class Extractor:
             for name, text in consts.items():
                 self.constants[f"{cls}.{name}"] = text
         self._collect_loose_ddl()
+        programs = ProgramBuilder(self, self._function_nodes).build() if (
+            DDL_HINT.search(self.source) or "user_version" in self.source) else ()
         classes = []
         for fact in self.classes:
             attrs = tuple(sorted(self._class_attrs.get(fact.name, {}).items()))
@@ -146,7 +154,7 @@ class Extractor:
             functions=tuple(self.functions), classes=tuple(classes), calls=tuple(self.calls),
             executes=tuple(self.executes), instances=tuple(self.instances),
             constants=tuple(sorted(self.constants.items())), ddl=tuple(self.ddl.values()),
-            guards=tuple(self.guards),
+            guards=tuple(self.guards), programs=programs,
             suppressions=suppressions(self.lines),
         )
 
@@ -240,6 +248,8 @@ class Extractor:
                 value = self.ev(item.context_expr, scope)
                 if isinstance(item.optional_vars, ast.Name):
                     scope.values[item.optional_vars.id] = value
+                    if _opens_named_db(item.context_expr, scope.params, scope.other_dbs):
+                        scope.other_dbs.add(item.optional_vars.id)
             self._body(stmt.body, scope)
         elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
             start = len(self.executes)
@@ -295,6 +305,9 @@ class Extractor:
 
     def _assign(self, target: ast.expr, value: Value, node: ast.expr, scope: _Scope) -> None:
         if isinstance(target, ast.Name):
+            scope.other_dbs.discard(target.id)
+            if _opens_named_db(node, scope.params, scope.other_dbs):
+                scope.other_dbs.add(target.id)
             if isinstance(value, DictValue) and value.var is None:
                 value.var = target.id
             if isinstance(value, Text):
@@ -380,6 +393,8 @@ class Extractor:
         for deco in node.decorator_list:
             self.ev(deco, outer)
         self._body(node.body, scope)
+        if "<locals>" not in qualname:
+            self._function_nodes.append((qualname, scope.cls, node))
         line, col = self._pos(node)
         self.functions.append(FunctionFact(
             qualname, node.name, scope.cls, tuple(params), kwarg, line, col, tuple(scope.returns),
@@ -767,9 +782,11 @@ class Extractor:
             (named[k] for k in ("parameters", "params", "args", "values", "bindings")
              if k in named), None)
         has_params = len(args) > 1 or bool(kwargs)
+        receiver = _chain(node.func.value) if isinstance(node.func, ast.Attribute) else ()
         self.executes.append(ExecuteFact(
             method, sql, to_arg(params) if has_params else None, scope.function, scope.cls,
-            line, col, scope.branch > 0,
+            line, col, scope.branch > 0, other_db=bool(receiver) and receiver[0] in
+            scope.other_dbs,
         ))
 
     def _callee(self, func: ast.expr, scope: _Scope) -> Callee | None:
@@ -1028,6 +1045,16 @@ _DISPATCH: dict[type, Any] = {
     for name, function in vars(Extractor).items()
     if name.startswith("_ev_") and hasattr(ast, name[4:])
 }
+
+
+def _opens_named_db(node: ast.expr, params: frozenset[str], other_dbs: set[str]) -> bool:
+    """``sqlite3.connect(path)`` (``path`` a parameter), or a cursor of such a connection."""
+    if not isinstance(node, ast.Call):
+        return False
+    chain = _chain(node.func)
+    if chain[-1:] == ("connect",) and node.args:
+        return any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(node.args[0]))
+    return len(chain) == 2 and chain[1] == "cursor" and chain[0] in other_dbs
 
 
 def _items(value: Value) -> tuple[Value, ...]:

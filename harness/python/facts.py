@@ -156,6 +156,7 @@ class ExecuteFact:
     line: int
     col: int
     guarded: bool = False  # inside try/if: may be a probe for an old schema
+    other_db: bool = False  # on a connection to a database the caller names, opened here
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,66 @@ class GuardFact:
     action: Text  # the DDL the guard runs
     line: int
     col: int
+
+
+@dataclass(frozen=True)
+class Cond:
+    """A branch test the schema simulation can evaluate.
+
+    ``version``: ``var op value`` where ``var`` holds the ``PRAGMA user_version`` read (``$db``
+    reads it in place); ``column``: ``column`` is (``negated``: is not) among ``table``'s
+    columns, from a ``PRAGMA table_info`` result; ``unknown``: anything else."""
+
+    kind: str
+    source: str  # the test as written, for messages
+    line: int
+    col: int
+    var: str = ""
+    op: str = ""
+    value: int = 0
+    table: str = ""
+    column: str = ""
+    negated: bool = False
+    table_param: str = ""  # ``PRAGMA table_info({table})`` in a helper: a parameter's value
+    column_param: str = ""  # ``if column not in cols``: a parameter's value
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a function's schema code, in the order it runs.
+
+    ``sql`` runs ``sql`` (text, a parameter, or an imported constant); ``stamp`` sets
+    ``PRAGMA user_version`` to ``version`` (None: not a constant); ``read`` stores the current
+    user_version in ``var``; ``read_call`` stores what ``call`` returns in ``var``; ``call``
+    runs another function (``args``: what it is given); ``if`` runs ``body`` or ``orelse``;
+    ``try`` runs ``body`` and, when a statement in it fails, ``handlers``, else ``orelse``;
+    ``return`` ends the function; ``opaque`` is schema code that cannot be followed."""
+
+    kind: str
+    line: int
+    col: int
+    sql: Arg | None = None
+    version: int | None = None
+    var: str = ""
+    call: CallFact | None = None
+    args: tuple[Arg, ...] = ()
+    cond: Cond | None = None
+    body: tuple[Step, ...] = ()
+    orelse: tuple[Step, ...] = ()
+    handlers: tuple[Step, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProgramFact:
+    """The schema code of one function (or of the module body, ``<module>``)."""
+
+    function: str
+    cls: str | None
+    params: tuple[str, ...]
+    steps: tuple[Step, ...]
+    returns_version: bool = False  # ``return conn.execute("PRAGMA user_version")...``
+    line: int = 1
+    col: int = 1
 
 
 @dataclass(frozen=True)
@@ -217,6 +278,7 @@ class FileFacts:
     constants: tuple[tuple[str, Text], ...] = ()
     ddl: tuple[Text, ...] = ()
     guards: tuple[GuardFact, ...] = ()
+    programs: tuple[ProgramFact, ...] = ()
     parsed: tuple[tuple[str, Any], ...] = ()  # (SQL text, ParsedSql) parsed at extraction
     dialect: str = "sqlite"
     suppressions: tuple[tuple[int, frozenset[str]], ...] = ()

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from sqlglot import exp
 
 from harness.diagnostics import Diagnostic, Location, Related, Severity
-from harness.link.model import Model, SqlSite
-from harness.python.facts import GuardFact
+from harness.link.model import Model
+from harness.link.simulate import Path, Replay, Simulator
+from harness.python.facts import Cond, GuardFact
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.records import suggest_column
 from harness.sql.ddl import DdlConflict, SchemaBuilder, table_name
@@ -116,64 +117,113 @@ def check_guard_mismatch(model: Model) -> Iterator[Diagnostic]:
 
 
 def check_schema_divergence(model: Model) -> Iterator[Diagnostic]:
-    """Replay each function's DDL from an empty database (a fresh install): an unguarded
-    ADD COLUMN of a column its own CREATE TABLE already declared fails there."""
-    by_function: dict[tuple[str, str], list[SqlSite]] = {}
-    for site in model.sites:
-        if site.execute is not None and site.execute.function is not None:
-            key = (site.path, site.execute.function)
-            by_function.setdefault(key, []).append(site)
-    for (path, function), sites in by_function.items():
-        builder = SchemaBuilder(model.dialect, strict=True)
-        created: dict[str, Location] = {}
-        for site in sorted(sites, key=lambda s: (s.execute.line, s.execute.col)
-                           if s.execute else (0, 0)):
-            assert site.execute is not None
-            for st in parse_sql(site.text.text, model.dialect).statements:
-                node = st.expression
-                if isinstance(node, exp.Alter) and not site.execute.guarded:
-                    yield from _refused_add(model, site, st.start, node, builder, created,
-                                            function)
-                if isinstance(node, exp.Create):
-                    name = table_name(node.this)
-                    if name:
-                        created.setdefault(fold(name), Location(path, site.execute.line,
-                                                                site.execute.col))
-                try:
-                    builder.apply(st)
-                except DdlConflict:
-                    continue
-
-
-def _refused_add(model: Model, site: SqlSite, start: int, alter: exp.Alter,
-                 builder: SchemaBuilder, created: dict[str, Location],
-                 function: str) -> Iterator[Diagnostic]:
-    name = table_name(alter.this)
-    table = builder.schema.table(name) if name else None
-    if table is None or table.key not in created:
+    """Replay the schema code from an empty database and from the oldest one it upgrades;
+    report where the two end differently, or where a fresh install fails."""
+    if model.index is None or not any(f.programs for f in model.files):
         return
-    for action in alter.args.get("actions") or []:
-        if isinstance(action, exp.ColumnDef) and table.column(action.name) is not None:
-            line, col = site.text.locate(start + (offset_of(action) or 0))
-            yield SCHEMA_DIVERGENCE.diagnostic(
-                Location(site.path, line, col),
-                f"on a fresh install {function} creates {table.name} with {action.name} and "
-                f"then runs this unguarded ADD COLUMN, which fails (`duplicate column name`): "
-                "fresh installs and upgraded databases take different paths",
-                table=table.name, column=action.name,
-                fix=f"run the ALTER only when {action.name} is missing (PRAGMA table_info "
-                    "check, or a schema version)",
-                related=(Related(created[table.key], f"{table.name} is created here"),))
+    simulator = Simulator(model.files, model.index, model.dialect)
+    for root in simulator.roots():
+        replay = simulator.replay(root)
+        if replay is not None:
+            yield from _fresh_failure(replay)
+            if replay.fresh.failure is None and replay.upgraded.failure is None:
+                yield from _parted(replay)
+
+
+def _guard_words(guards: tuple[tuple[Cond, bool], ...]) -> str:
+    shown = [f"`{c.source}`" for c, _ in guards if c.kind == "version"]
+    return " and ".join(shown)
+
+
+def _fresh_failure(replay: Replay) -> Iterator[Diagnostic]:
+    failure = replay.fresh.failure
+    if failure is None or fold(failure.table) not in replay.fresh.created:
+        return  # a table some other code creates first: ordering is not known here
+    if any(c.kind == "column" for c, _ in failure.guards):
+        return  # a probe guard that tests the wrong column: migration-guard-mismatch
+    if not failure.message.startswith(("duplicate column name", "table")):
+        return
+    guard = _guard_words(failure.guards)
+    why = (f"{guard} holds on a fresh install (user_version starts at 0)" if guard
+           else "nothing guards it")
+    created = replay.fresh.created[fold(failure.table)]
+    yield SCHEMA_DIVERGENCE.diagnostic(
+        failure.where,
+        f"a fresh install fails here (`{failure.message}`): {replay.program.function} has "
+        f"just created {failure.table} with that column, and {why}; fresh installs and "
+        "upgraded databases take different paths",
+        table=failure.table, column=failure.column,
+        fix="run this only when the column is missing (PRAGMA table_info check), or stamp "
+            "the schema version when the fresh install creates the table",
+        related=(Related(created, f"{failure.table} is created here on a fresh install"),))
+
+
+def _parted(replay: Replay) -> Iterator[Diagnostic]:
+    fresh, upgraded = replay.fresh, replay.upgraded
+    for table in fresh.builder.schema:
+        other = upgraded.builder.schema.table(table.name)
+        if other is None or table.is_view:
+            continue
+        have = {c.key: c.name for c in table.columns}
+        got = {c.key: c.name for c in other.columns}
+        for key in sorted(set(got) - set(have)):
+            yield from _lacking(replay, fresh, upgraded, table.name, got[key],
+                                "fresh installs end", f"databases upgraded from user_version "
+                                f"{replay.start_version} have it")
+        for key in sorted(set(have) - set(got)):
+            yield from _lacking(replay, upgraded, fresh, table.name, have[key],
+                                f"databases upgraded from user_version {replay.start_version} "
+                                "end", "fresh installs have it")
+
+
+def _lacking(replay: Replay, lacking: Path, having: Path, table: str, column: str,
+             who: str, contrast: str) -> Iterator[Diagnostic]:
+    key = (fold(table), fold(column))
+    added = having.added.get(key)
+    skipped = lacking.skipped.get(key)
+    related = [Related(added, f"the migration that adds {column}")] if added else []
+    created = lacking.created.get(fold(table))
+    if created is not None:
+        related.append(Related(created, f"{table} is created here without {column}"))
+    if skipped is None or added is None:
+        return  # no guard to name: say nothing rather than guess
+    cond = skipped.cond
+    if cond is None:
+        because = "this return ends the schema code before the migration that adds it runs"
+    elif cond.kind == "column" and fold(cond.column) != fold(column):
+        return  # migration-guard-mismatch says it better
+    else:
+        state = "true" if skipped.outcome else "false"
+        at = f"user_version {skipped.version}"
+        stamp = lacking.stamped_at
+        if stamp is not None and cond.kind == "version":
+            at += (f", stamped at line {stamp.line}" if lacking.version == skipped.version else
+                   f" at that point; it is stamped {lacking.version} at line {stamp.line}")
+        because = (f"`{cond.source}` is {state} there ({at}), so the migration that adds it "
+                   "never runs")
+    where = skipped.where
+    yield SCHEMA_DIVERGENCE.diagnostic(
+        where,
+        f"{who} without {table}.{column} but {contrast}: {because}",
+        table=table, column=column,
+        fix=f"declare {column} in the CREATE TABLE a fresh install runs, or let every "
+            "database run the migration (stamp the version the created schema really has)",
+        related=tuple(related))
 
 
 SCHEMA_DIVERGENCE = Rule(
     "DBH302", "schema-divergence", "a fresh install and an upgraded database take different "
     "paths", Severity.ERROR,
     RuleDoc(
-        what="Replaying a function's schema code from an empty database (a fresh install), an "
-             "ADD COLUMN without a guard adds a column its own CREATE TABLE already declares.",
-        why="The init that upgrades old databases crashes every fresh install (`duplicate "
-            "column name`), or, caught and ignored, leaves the two paths to drift apart.",
+        what="The project's schema code, replayed statically from an empty database (a fresh "
+             "install) and from the oldest database it upgrades (its CREATE TABLEs without the "
+             "columns its migrations add, at the user_version they start from), with its "
+             "guards evaluated (`PRAGMA user_version` comparisons, `PRAGMA table_info` "
+             "membership, SELECT-in-try probes, IF NOT EXISTS), ends with different columns, "
+             "or fails on a fresh install. The finding names the guard responsible.",
+        why="Fresh installs and upgraded databases then run different schemas: the code "
+            "breaks for one group only (a fresh-install branch that stamps the latest "
+            "version but creates an older table; an ADD COLUMN that crashes fresh installs).",
         example='cur.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, c TEXT)")\n'
                 'cur.execute("ALTER TABLE t ADD COLUMN c TEXT")',
         fix="Guard the ALTER (probe the column) or gate it on a schema version.",

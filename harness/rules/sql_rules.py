@@ -57,12 +57,20 @@ def _other_dialect_parses(statement: str, dialect: str) -> bool:
     return any(not parse_sql(statement, d).errors for d in others)
 
 
+def _other_database(model: Model, ps: ParsedSite, st: Statement) -> bool:
+    """SQL on a connection the function opens to a database its caller names, touching none
+    of the project's tables: another application's database (a browser's history, say)."""
+    execute = ps.site.execute
+    return execute is not None and execute.other_db and not any(
+        ref.name in model.schema for ref in table_refs(st.expression))
+
+
 def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
     if not len(model.schema) or not model.schema_complete:
         return
     for ps in parsed_sites(model, executed_only=True):
         for st in ps.parsed.statements:
-            if not isinstance(st.expression, DML):
+            if not isinstance(st.expression, DML) or _other_database(model, ps, st):
                 continue
             for ref in table_refs(st.expression):
                 if ps.is_sentinel(ref.name) or ref.name in model.schema:
@@ -79,7 +87,7 @@ def check_unknown_column(model: Model) -> Iterator[Diagnostic]:
     for ps in parsed_sites(model, executed_only=True):
         guarded = ps.site.execute is not None and ps.site.execute.guarded
         for st in ps.parsed.statements:
-            if not isinstance(st.expression, DML):
+            if not isinstance(st.expression, DML) or _other_database(model, ps, st):
                 continue
             for ref in unknown_columns(st.expression, model.schema, model.dialect):
                 if ps.is_sentinel(ref.name) or (ref.table and ps.is_sentinel(ref.table)):

@@ -1,0 +1,497 @@
+"""Replay a project's schema code statically from two starting points, the way SQLite would
+run it: an empty database (a fresh install), and the oldest database the code still upgrades
+(its CREATE TABLEs without the columns its migrations add, at the user_version those
+migrations start from).
+
+Guards are evaluated, not guessed: ``PRAGMA user_version`` comparisons, ``PRAGMA table_info``
+membership tests, a SELECT in a ``try`` that fails on an old schema, ``IF NOT EXISTS``. Code
+the simulation cannot follow (an unknown condition, a loop over data it cannot see, SQL with
+computed parts) stops that replay: it then reports nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from harness.diagnostics import Location
+from harness.link.index import ProjectIndex
+from harness.python.extract import DDL_HINT
+from harness.python.facts import (
+    Arg,
+    Cond,
+    FileFacts,
+    ParamArg,
+    ProgramFact,
+    RefArg,
+    Step,
+    TextArg,
+)
+from harness.python.programs import USER_VERSION_SET
+from harness.python.text import PARAM, Text
+from harness.sql.ddl import DdlConflict, SchemaBuilder, table_name
+from harness.sql.parse import Statement, parse_sql
+from harness.sql.resolve import offset_of, table_refs, unknown_columns
+from harness.sql.schema import Schema, Table, fold
+
+MAX_DEPTH = 8
+NEGATED = {"<": ">=", "<=": ">", "==": "!=", "!=": "==", ">": "<=", ">=": "<"}
+MAX_STEPS = 20_000
+
+
+class Unknown(Exception):
+    """The replay reached code it cannot follow faithfully."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A statement SQLite would reject on this path."""
+
+    message: str
+    where: Location
+    table: str
+    column: str | None
+    guards: tuple[tuple[Cond, bool], ...]  # the conditions (and outcomes) that led here
+
+
+class Failed(Exception):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+@dataclass(frozen=True)
+class Op:
+    """A CREATE TABLE or ADD COLUMN somewhere in the code, and the guards around it."""
+
+    kind: str  # create, add
+    table: str
+    column: str
+    where: Location
+    guards: tuple[tuple[Cond, bool], ...]
+    created: Table | None = None  # create: the table as this CREATE declares it
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Why an ADD COLUMN did not run on a path: a guard's outcome, or a return before it."""
+
+    where: Location  # the guard, or the return
+    cond: Cond | None  # None: a return
+    outcome: bool
+    version: int  # the user_version at that moment
+
+
+@dataclass
+class Path:
+    """One replay: the schema as it evolves, and why things did or did not run."""
+
+    name: str
+    builder: SchemaBuilder
+    version: int
+    stamped_at: Location | None = None
+    created: dict[str, Location] = field(default_factory=dict)
+    added: dict[tuple[str, str], Location] = field(default_factory=dict)
+    skipped: dict[tuple[str, str], Skip] = field(default_factory=dict)
+    failure: Failure | None = None
+    steps: int = 0
+
+
+@dataclass
+class _Frame:
+    module: str
+    path: str
+    params: dict[str, Arg]
+    env: dict[str, int | None] = field(default_factory=dict)
+    returned: Location | None = None
+    loop_control: str | None = None
+    guards: tuple[tuple[Cond, bool], ...] = ()
+    in_try: int = 0
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A root's schema code replayed from both starting points."""
+
+    module: str
+    path: str
+    program: ProgramFact
+    fresh: Path
+    upgraded: Path
+    start_version: int
+    ops: tuple[Op, ...]
+
+
+Program = tuple[FileFacts, ProgramFact]
+
+
+class Simulator:
+    def __init__(self, files: tuple[FileFacts, ...], index: ProjectIndex, dialect: str) -> None:
+        self.index = index
+        self.dialect = dialect
+        self.programs: dict[tuple[str, str], Program] = {}
+        for facts in files:
+            for program in facts.programs:
+                self.programs[(facts.module, program.function)] = (facts, program)
+
+    # --- roots ------------------------------------------------------------------------------
+    def roots(self) -> list[Program]:
+        """Programs no other program calls: where schema code starts."""
+        called: set[tuple[str, str]] = set()
+        for (module, _), (_, program) in self.programs.items():
+            for step in _walk_steps(program.steps):
+                if step.call is not None:
+                    target = self._resolve(module, step)
+                    if target is not None:
+                        called.add(target)
+        return [p for key, p in self.programs.items() if key not in called]
+
+    def _resolve(self, module: str, step: Step) -> tuple[str, str] | None:
+        assert step.call is not None
+        target = self.index.resolve_call(module, step.call)
+        if target is None:
+            return None
+        key = (target.module, target.function.qualname)
+        return key if key in self.programs else None
+
+    def _bind(self, module: str, step: Step, caller: _Frame) -> tuple[Program, _Frame] | None:
+        assert step.call is not None
+        target = self.index.resolve_call(module, step.call)
+        if target is None:
+            return None
+        found = self.programs.get((target.module, target.function.qualname))
+        if found is None:
+            return None
+        facts, program = found
+        params = list(program.params[1:] if target.bound and program.params else
+                      program.params)
+        bound: dict[str, Arg] = {}
+        for name, arg in zip(params, step.args):
+            if isinstance(arg, ParamArg):
+                passed = caller.params.get(arg.name)
+                if passed is not None:
+                    bound[name] = passed
+            else:
+                bound[name] = arg
+        frame = _Frame(facts.module, facts.path, bound, guards=caller.guards,
+                       in_try=caller.in_try)
+        return found, frame
+
+    # --- one root, both paths ------------------------------------------------------------------
+    def replay(self, root: Program) -> Replay | None:
+        facts, program = root
+        ops = list(self._ops(facts, program, _Frame(facts.module, facts.path, {}), 0, set()))
+        if not any(o.kind == "create" for o in ops) or not any(o.kind == "add" for o in ops):
+            return None  # nothing that could make a fresh install and an upgrade differ
+        start = _start_version(ops)
+        fresh = Path("fresh", SchemaBuilder(self.dialect, strict=True), 0)
+        upgraded = Path("upgraded", SchemaBuilder(self.dialect, strict=True,
+                                                  schema=_oldest_schema(ops, start)), start)
+        for path in (fresh, upgraded):
+            frame = _Frame(facts.module, facts.path, {})
+            try:
+                self._run(program.steps, frame, path, 0, (facts.module, program.function))
+            except Failed as failed:
+                path.failure = failed.failure
+            except (Unknown, RecursionError):
+                return None
+        return Replay(facts.module, facts.path, program, fresh, upgraded, start, tuple(ops))
+
+    def _run(self, steps: tuple[Step, ...], frame: _Frame, path: Path, depth: int,
+             key: tuple[str, str]) -> None:
+        for i, step in enumerate(steps):
+            if frame.returned is not None:
+                self._note_skipped(steps[i:], frame, Skip(frame.returned, None, True,
+                                                          path.version), path)
+                return
+            if frame.loop_control:
+                return
+            path.steps += 1
+            if path.steps > MAX_STEPS:
+                raise Unknown("too long")
+            where = Location(frame.path, step.line, step.col)
+            kind = step.kind
+            if kind == "sql":
+                self._sql(step, frame, path, where)
+            elif kind == "stamp":
+                if step.version is None:
+                    raise Unknown("computed user_version")
+                path.version, path.stamped_at = step.version, where
+            elif kind == "read":
+                frame.env[step.var] = path.version
+            elif kind in ("call", "read_call"):
+                self._call(step, frame, path, depth, key)
+            elif kind == "if":
+                assert step.cond is not None
+                outcome = self._eval(step.cond, frame, path)
+                taken, other = (step.body, step.orelse) if outcome else (step.orelse, step.body)
+                self._note_skipped(other, frame, Skip(Location(frame.path, step.cond.line,
+                                                               step.cond.col),
+                                                      step.cond, outcome, path.version), path)
+                saved = frame.guards
+                frame.guards = (*saved, (step.cond, outcome))
+                self._run(taken, frame, path, depth, key)
+                frame.guards = saved
+            elif kind == "try":
+                self._try(step, frame, path, depth, key)
+            elif kind == "loop":
+                for iteration in step.body:
+                    self._run(iteration.body, frame, path, depth, key)
+                    if _take_control(frame) == "break" or frame.returned is not None:
+                        break
+            elif kind in ("continue", "break"):
+                frame.loop_control = kind
+            elif kind == "return":
+                frame.returned = where
+            else:  # raise, opaque
+                raise Unknown(kind)
+
+    def _call(self, step: Step, frame: _Frame, path: Path, depth: int,
+              key: tuple[str, str]) -> None:
+        bound = self._bind(frame.module, step, frame)
+        if bound is None:
+            if step.kind == "read_call":
+                frame.env[step.var] = None
+            return
+        (facts, program), inner = bound
+        if depth >= MAX_DEPTH or (facts.module, program.function) == key:
+            raise Unknown("recursion")
+        self._run(program.steps, inner, path, depth + 1, (facts.module, program.function))
+        if step.kind == "read_call":
+            frame.env[step.var] = path.version if program.returns_version else None
+
+    def _try(self, step: Step, frame: _Frame, path: Path, depth: int,
+             key: tuple[str, str]) -> None:
+        frame.in_try += 1
+        try:
+            self._run(step.body, frame, path, depth, key)
+        except Failed:
+            frame.in_try -= 1
+            self._run(step.handlers, frame, path, depth, key)
+            return
+        frame.in_try -= 1
+        self._run(step.orelse, frame, path, depth, key)
+
+    def _eval(self, cond: Cond, frame: _Frame, path: Path) -> bool:
+        if cond.kind == "version":
+            value = path.version if cond.var == "$db" else frame.env.get(cond.var)
+            if value is None:
+                raise Unknown("version not known")
+            return _compare(value, cond.op, cond.value)
+        if cond.kind == "column":
+            name = cond.table or self._param_text(cond.table_param, frame)
+            column = cond.column or self._param_text(cond.column_param, frame)
+            table = path.builder.schema.table(name)
+            present = table is not None and table.column(column) is not None
+            return not present if cond.negated else present
+        raise Unknown("condition")
+
+    # --- SQL ----------------------------------------------------------------------------------
+    @staticmethod
+    def _param_text(name: str, frame: _Frame) -> str:
+        arg = frame.params.get(name)
+        if not isinstance(arg, TextArg) or arg.text.holes:
+            raise Unknown(f"parameter {name} not known")
+        return arg.text.text
+
+    def _text(self, arg: Arg | None, frame: _Frame) -> Text | None:
+        if isinstance(arg, ParamArg):
+            arg = frame.params.get(arg.name)
+        text = self.index.constant(arg.module, arg.name) if isinstance(arg, RefArg) else (
+            arg.text if isinstance(arg, TextArg) else None)
+        if text is None or not text.holes:
+            return text
+        # ``f"ALTER TABLE {table} ADD COLUMN {column} {kind}"`` with the caller's constants
+        rendered = text.text
+        for hole in text.holes:
+            given = frame.params.get(hole.param or "") if hole.kind == PARAM else None
+            if not isinstance(given, TextArg) or given.text.holes:
+                return text
+            rendered = rendered.replace(hole.sentinel, given.text.text)
+        return Text(rendered, (), (), text.line, text.col)
+
+    def _sql(self, step: Step, frame: _Frame, path: Path, where: Location) -> None:
+        text = self._text(step.sql, frame)
+        if text is None or text.holes:
+            if text is None or DDL_HINT.search(text.text) or frame.in_try:
+                raise Unknown("SQL not known")
+            return
+        parsed = parse_sql(text.text, self.dialect)
+        if parsed.errors or parsed.skipped:
+            raise Unknown("SQL does not parse")
+        for statement in parsed.statements:
+            line, col = text.locate(statement.start)
+            self._statement(statement, frame, path, Location(where.path, line, col), text)
+
+    def _statement(self, st: Statement, frame: _Frame, path: Path, where: Location,
+                   text: Text) -> None:
+        node = st.expression
+        stamp = USER_VERSION_SET.match(st.text)
+        if stamp:
+            path.version, path.stamped_at = int(stamp.group(2)), where
+            return
+        if isinstance(node, (exp.Create, exp.Alter, exp.Drop)):
+            self._ddl(st, frame, path, where, text)
+        elif frame.in_try and isinstance(node, (exp.Query, exp.Insert, exp.Update, exp.Delete)):
+            schema = path.builder.schema
+            missing = [r.name for r in table_refs(node) if r.name not in schema]
+            if missing:
+                raise Failed(Failure(f"no such table: {missing[0]}", where, missing[0], None,
+                                     frame.guards))
+            unknown = unknown_columns(node, schema, self.dialect)
+            if unknown:
+                ref = unknown[0]
+                raise Failed(Failure(f"no such column: {ref.name}", where, ref.table or "",
+                                     ref.name, frame.guards))
+
+    def _ddl(self, st: Statement, frame: _Frame, path: Path, where: Location,
+             text: Text) -> None:
+        node = st.expression
+        name = table_name(node.this) if isinstance(node, (exp.Create, exp.Alter)) else None
+        added: list[tuple[str, Location]] = []
+        if isinstance(node, exp.Alter) and name:
+            for action in node.args.get("actions") or []:
+                if isinstance(action, exp.ColumnDef):
+                    line, col = text.locate(st.start + (offset_of(action) or 0))
+                    added.append((action.name, Location(where.path, line, col)))
+        existed = name is not None and name in path.builder.schema
+        try:
+            path.builder.apply(st)
+        except DdlConflict as conflict:
+            column = added[0][0] if added else None
+            at = added[0][1] if added else where
+            raise Failed(Failure(str(conflict), at, name or "", column, frame.guards)) from None
+        if isinstance(node, exp.Create) and name and not existed and \
+                name in path.builder.schema:
+            path.created.setdefault(fold(name), where)
+        for column, at in added:
+            path.added.setdefault((fold(name or ""), fold(column)), at)
+
+    def _note_skipped(self, steps: tuple[Step, ...], frame: _Frame, why: Skip,
+                      path: Path) -> None:
+        """The ADD COLUMNs in code not run, and why they were not."""
+        for op in self._ops_in(steps, frame):
+            if op.kind == "add":
+                path.skipped.setdefault((fold(op.table), fold(op.column)), why)
+
+    # --- every CREATE / ADD COLUMN, whatever the branch ------------------------------------
+    def _ops_in(self, steps: tuple[Step, ...], frame: _Frame) -> Iterator[Op]:
+        try:
+            yield from self._ops_steps(steps, frame, 0, set(), ())
+        except (Unknown, RecursionError):
+            return
+
+    def _ops(self, facts: FileFacts, program: ProgramFact, frame: _Frame, depth: int,
+             seen: set[tuple[str, str]]) -> Iterator[Op]:
+        yield from self._ops_steps(program.steps, frame, depth,
+                                   seen | {(facts.module, program.function)}, ())
+
+    def _ops_steps(self, steps: tuple[Step, ...], frame: _Frame, depth: int,
+                   seen: set[tuple[str, str]], guards: tuple[tuple[Cond, bool], ...]
+                   ) -> Iterator[Op]:
+        for step in steps:
+            if step.kind == "sql":
+                text = self._text(step.sql, frame)
+                if text is not None and not text.holes:
+                    yield from _text_ops(text, self.dialect, frame.path, guards)
+            elif step.kind in ("call", "read_call") and depth < MAX_DEPTH:
+                bound = self._bind(frame.module, step, frame)
+                if bound is not None:
+                    (facts, program), inner = bound
+                    if (facts.module, program.function) not in seen:
+                        yield from self._ops_steps(
+                            program.steps, inner, depth + 1,
+                            seen | {(facts.module, program.function)}, guards)
+            elif step.kind == "if" and step.cond is not None:
+                yield from self._ops_steps(step.body, frame, depth, seen,
+                                           (*guards, (step.cond, True)))
+                yield from self._ops_steps(step.orelse, frame, depth, seen,
+                                           (*guards, (step.cond, False)))
+            else:
+                for inner_steps in (step.body, step.handlers, step.orelse):
+                    yield from self._ops_steps(inner_steps, frame, depth, seen, guards)
+
+
+def _take_control(frame: _Frame) -> str | None:
+    """The ``break``/``continue`` that ended a loop iteration, cleared."""
+    control, frame.loop_control = frame.loop_control, None
+    return control
+
+
+def _walk_steps(steps: tuple[Step, ...]) -> Iterator[Step]:
+    for step in steps:
+        yield step
+        for inner in (step.body, step.orelse, step.handlers):
+            yield from _walk_steps(inner)
+
+
+def _text_ops(text: Text, dialect: str, path: str,
+              guards: tuple[tuple[Cond, bool], ...]) -> Iterator[Op]:
+    parsed = parse_sql(text.text, dialect)
+    for st in parsed.statements:
+        node = st.expression
+        line, col = text.locate(st.start)
+        where = Location(path, line, col)
+        if isinstance(node, exp.Create) and str(node.args.get("kind") or "").upper() == "TABLE":
+            builder = SchemaBuilder(dialect)
+            builder.apply(st)
+            name = table_name(node.this)
+            table = builder.schema.table(name) if name else None
+            if name and table is not None and table.columns_known:
+                yield Op("create", name, "", where, guards, table)
+        elif isinstance(node, exp.Alter):
+            name = table_name(node.this)
+            for action in node.args.get("actions") or []:
+                if isinstance(action, exp.ColumnDef) and name:
+                    line, col = text.locate(st.start + (offset_of(action) or 0))
+                    yield Op("add", name, action.name, Location(path, line, col), guards)
+
+
+def _compare(value: int, op: str, other: int) -> bool:
+    return {"<": value < other, "<=": value <= other, "==": value == other,
+            "!=": value != other, ">": value > other, ">=": value >= other}[op]
+
+
+def _holds(guards: tuple[tuple[Cond, bool], ...], version: int) -> bool | None:
+    """Do the version guards around an op all hold at ``version``? None: no version guard."""
+    outcomes = [_compare(version, c.op, c.value) == want for c, want in guards
+                if c.kind == "version"]
+    return all(outcomes) if outcomes else None
+
+
+def _start_version(ops: list[Op]) -> int:
+    """The user_version of the oldest database the migrations upgrade: the last version at
+    which the earliest version-guarded ADD COLUMN still runs."""
+    candidates = []
+    for op in ops:
+        if op.kind != "add":
+            continue
+        for cond, want in op.guards:
+            if cond.kind != "version":
+                continue
+            op_ = cond.op if want else NEGATED[cond.op]
+            if op_ == "<":
+                candidates.append(cond.value - 1)
+            elif op_ in ("<=", "=="):
+                candidates.append(cond.value)
+    return max(0, min(candidates)) if candidates else 0
+
+
+def _oldest_schema(ops: list[Op], version: int) -> Schema:
+    """The CREATE TABLEs such a database already ran, without the columns later migrations
+    (or probe-guarded ones) add."""
+    schema = Schema()
+    for op in ops:
+        if op.kind == "create" and op.created is not None and not _holds(op.guards, version) \
+                and op.created.name not in schema:
+            schema = schema.put(op.created)
+    for op in ops:
+        if op.kind != "add" or _holds(op.guards, version) is False:
+            continue  # an ADD COLUMN this version already ran
+        table = schema.table(op.table)
+        if table is not None and table.column(op.column) is not None:
+            schema = schema.put(table.with_columns(tuple(
+                c for c in table.columns if c.key != fold(op.column))))
+    return schema

@@ -1,0 +1,227 @@
+"""schema-divergence: schema code replayed from an empty database and from the oldest one it
+upgrades. Each shape has a bug it must flag (naming the guard) and a near miss it must not."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import findings
+
+HEAD = "import os\nimport sqlite3\n\n"
+
+# expected: None (no finding), "fails" (a fresh install crashes at the ALTER), or the guard
+# the finding must name and point at; the column is ``rating`` unless the case says ``cover``.
+CASES: dict[str, tuple[str, str | None]] = {
+    # A fresh-install branch stamps the latest version and returns; its CREATE is older.
+    "fresh branch returns early": ('''
+        SCHEMA_VERSION = 2
+
+        def init(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                return
+            if version < 2:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+                conn.execute("PRAGMA user_version = 2")
+    ''', "version == 0"),
+    "fresh branch returns early, CREATE current": ('''
+        SCHEMA_VERSION = 2
+
+        def init(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, "
+                             "rating INTEGER)")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                return
+            if version < 2:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+                conn.execute("PRAGMA user_version = 2")
+    ''', None),
+    # The version is read again after the fresh install stamped it.
+    "re-read version skips the migration": ('''
+        def current(conn):
+            return conn.execute("PRAGMA user_version").fetchone()[0]
+
+        def init(conn):
+            if current(conn) == 0:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+                conn.execute("PRAGMA user_version = 3")
+            version = current(conn)
+            if version < 3:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+                conn.execute("PRAGMA user_version = 3")
+    ''', "version < 3"),
+    "version read once: fresh installs run the migration too": ('''
+        def init(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+            if version < 3:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+            conn.execute("PRAGMA user_version = 3")
+    ''', None),
+    # CREATE already has the column; the version-guarded ALTER crashes fresh installs.
+    "version guard lets fresh installs add a declared column": ('''
+        def init(conn):
+            conn.execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, "
+                         "rating INTEGER)")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < 2:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+                conn.execute("PRAGMA user_version = 2")
+    ''', "fails"),
+    "incremental versions": ('''
+        def init(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < 1:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+            if version < 2:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+            if version < 3:
+                conn.execute("ALTER TABLE items ADD COLUMN cover BLOB")
+            conn.execute("PRAGMA user_version = 3")
+    ''', None),
+    "incremental versions, CREATE edited in place": ('''
+        def init(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < 1:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, "
+                             "rating INTEGER)")
+            if version < 2:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+            conn.execute("PRAGMA user_version = 2")
+    ''', "fails"),
+    # Migrations as data, applied in a loop with continue.
+    "migration table, fresh stamps past it": ('''
+        MIGRATIONS = {
+            2: "ALTER TABLE items ADD COLUMN rating INTEGER",
+            3: "ALTER TABLE items ADD COLUMN cover BLOB",
+        }
+
+        def init(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if not version:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, "
+                             "rating INTEGER)")
+                conn.execute("PRAGMA user_version = 3")
+                return
+            for target, sql in sorted(MIGRATIONS.items()):
+                if target <= version:
+                    continue
+                conn.execute(sql)
+                conn.execute(f"PRAGMA user_version = {target}")
+    ''', "not version"),
+    "migration table, fresh has every column": ('''
+        MIGRATIONS = {
+            2: "ALTER TABLE items ADD COLUMN rating INTEGER",
+            3: "ALTER TABLE items ADD COLUMN cover BLOB",
+        }
+
+        def init(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if not version:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, "
+                             "rating INTEGER, cover BLOB)")
+                conn.execute("PRAGMA user_version = 3")
+                return
+            for target, sql in sorted(MIGRATIONS.items()):
+                if target <= version:
+                    continue
+                conn.execute(sql)
+                conn.execute(f"PRAGMA user_version = {target}")
+    ''', None),
+    # An init split over methods of one class, with a probe helper called with constants.
+    "helpers: probe-guarded add_column": ('''
+        class Store:
+            def __init__(self, path):
+                self.conn = sqlite3.connect(path)
+                self.create()
+                self.add_column("items", "rating", "INTEGER")
+
+            def create(self):
+                self.conn.execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, "
+                                  "rating INTEGER)")
+
+            def add_column(self, table, column, kind):
+                cols = [r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")]
+                if column not in cols:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    ''', None),
+    "helpers: unguarded add_column of a declared column": ('''
+        class Store:
+            def __init__(self, path):
+                self.conn = sqlite3.connect(path)
+                self.create()
+                self.add_column("items", "rating", "INTEGER")
+
+            def create(self):
+                self.conn.execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, "
+                                  "rating INTEGER)")
+
+            def add_column(self, table, column, kind):
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    ''', "fails"),
+    # What the replay cannot evaluate, it does not judge.
+    "unknown condition": ('''
+        def init(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+                conn.execute("PRAGMA user_version = 2")
+                if os.environ.get("FAST_INIT"):
+                    return
+            if version < 2:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+    ''', None),
+    "computed migrations": ('''
+        def init(conn, migrations):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+                conn.execute("PRAGMA user_version = 2")
+                return
+            for sql in migrations[version:]:
+                conn.execute(sql)
+            conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+    ''', None),
+    "try probe": ('''
+        def init(conn):
+            conn.execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, "
+                         "rating INTEGER)")
+            try:
+                conn.execute("SELECT rating FROM items LIMIT 1")
+            except sqlite3.OperationalError:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+    ''', None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_schema_divergence_shapes(tmp_path: Path, name: str) -> None:
+    body, expected = CASES[name]
+    code = HEAD + textwrap.dedent(body).lstrip("\n")
+    got = [d for d in findings(tmp_path, {"db.py": code}) if d.rule == "schema-divergence"]
+    others = [d for d in findings(tmp_path, {"db.py": code}) if d.rule != "schema-divergence"]
+    assert not others, "\n".join(map(str, others))
+    if expected is None:
+        assert not got, "\n".join(map(str, got))
+        return
+    assert len(got) == 1, "\n".join(map(str, got))
+    (d,) = got
+    lines = code.splitlines()
+    if expected == "fails":
+        assert "fresh install fails" in d.message and "duplicate column" in d.message
+        assert "ADD COLUMN" in lines[d.line - 1] and d.column == "rating"
+    else:  # the guard responsible, named and pointed at
+        assert f"`{expected}`" in d.message and expected in lines[d.line - 1]
+    if expected != "fails":
+        column = "cover" if "cover BLOB" in body and "rating INTEGER)" in body else "rating"
+        assert f"fresh installs end without items.{column}" in d.message
+        assert any(f"adds {column}" in r.message for r in d.related)
+        assert any(f"created here without {column}" in r.message for r in d.related)
