@@ -283,3 +283,59 @@ def test_schema_from_column_descriptors(tmp_path: Path) -> None:
                                                               "(rating, covr)")})
     assert sorted((d.rule, d.key or d.column) for d in bad) == [
         ("key-without-column", "genre"), ("unknown-column", "covr")]
+
+
+GAMES_MIGRATIONS = '''
+import sqlite3
+
+LATEST = 3
+MIGRATIONS = [
+    (2, "ALTER TABLE games ADD COLUMN rating INTEGER"),
+    (3, "ALTER TABLE games ADD COLUMN cover_url TEXT"),
+]
+
+
+class GameDB:
+    def __init__(self, path):
+        self.conn = sqlite3.connect(path)
+        self.migrate()
+
+    def version(self):
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self):
+        if self.version() == 0:
+            self.conn.execute("""CREATE TABLE games (
+                id INTEGER PRIMARY KEY,
+                title TEXT NOT NULL,
+                platform TEXT,
+                rating INTEGER{cover}
+            )""")
+            self.conn.execute(f"PRAGMA user_version = {LATEST}")
+            return
+        current = self.version()
+        for version, sql in MIGRATIONS:
+            if current < version:
+                self.conn.execute(sql)
+                self.conn.execute(f"PRAGMA user_version = {version}")
+
+    def add(self, game):
+        self.conn.execute(
+            "INSERT INTO games (title, platform, rating, cover_url) VALUES (?, ?, ?, ?)",
+            (game["title"], game["platform"], game["rating"], game["cover_url"]))
+'''
+
+
+def test_game_library_fresh_install_diverges_from_upgrades(tmp_path: Path) -> None:
+    """The fresh-install branch stamps the latest version but its CREATE predates the
+    cover_url migration: found zero-config, at the guard, naming the migration."""
+    bad = findings(tmp_path / "bad", {"games/db.py": GAMES_MIGRATIONS.replace("{cover}", "")})
+    assert [(d.rule, d.table, d.column) for d in bad] == [
+        ("schema-divergence", "games", "cover_url")], "\n".join(map(str, bad))
+    (d,) = bad
+    assert "`self.version() == 0` is true" in d.message
+    assert d.line == GAMES_MIGRATIONS.lstrip("\n").splitlines().index(
+        "        if self.version() == 0:") + 1
+    ok = findings(tmp_path / "ok", {"games/db.py": GAMES_MIGRATIONS.replace(
+        "{cover}", ",\n                cover_url TEXT")})
+    assert_rules(ok)
