@@ -11,8 +11,9 @@ one run on the same files, measures:
 * touched: again after one file's content changed;
 * peak memory (max RSS of the check process and of any worker).
 
-Ratios are to the floor measured in the same run (the machine is shared: absolute seconds
-move, ratios much less). Each timing is the median of ``--repeat`` runs.
+Ratios are to the floor measured in the same round (floor, cold, warm, touched alternate, so
+a busy neighbour on a shared machine slows both sides of a ratio alike); the table shows the
+median over ``--repeat`` rounds of each ratio, and of each absolute time.
 """
 
 from __future__ import annotations
@@ -101,28 +102,35 @@ def main() -> int:
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
               f"{platform.python_version()}; project: {total:,} lines in {files:,} files "
               f"(seed {args.seed})")
-        floors = [floor(root) for _ in range(args.repeat)]
-        base = statistics.median(f[0] for f in floors)
-        base_cpu = statistics.median(f[1] for f in floors)
-        colds, warms, touched = [], [], []
+        # Floor and check alternate, so a busy neighbour on this shared machine slows both
+        # alike; each ratio is taken within one round, and the table shows their medians.
+        floors, colds, warms, touched = [], [], [], []
         for _ in range(args.repeat):
+            floors.append(floor(root))
             shutil.rmtree(root / ".dbharness_cache", ignore_errors=True)
             colds.append(check(root, args.jobs))
             warms.append(check(root, args.jobs))
             victim = next(iter(sorted((root / "app").rglob("m0.py"))))
             victim.write_text(victim.read_text() + "\n\ndef touched():\n    return 1\n")
             touched.append(check(root, args.jobs))
-        rows = [("floor: read + ast.parse, 1 process", base, None),  # type: ignore[list-item]
-                ("dbharness check, cold", median_of(colds), colds),
-                ("dbharness check, warm (nothing changed)", median_of(warms), warms),
-                ("dbharness check, one file touched", median_of(touched), touched)]
+        base = statistics.median(f[0] for f in floors)
+        base_cpu = statistics.median(f[1] for f in floors)
+        rows = [("floor: read + ast.parse, 1 process", None),
+                ("dbharness check, cold", colds),
+                ("dbharness check, warm (nothing changed)", warms),
+                ("dbharness check, one file touched", touched)]
         print(f"{'measurement':<42}{'seconds':>9}{'x floor':>9}{'CPU s':>8}{'x floor':>9}"
               f"{'peak RSS':>11}")
-        for label, seconds, runs in rows:
-            rss = f"{max(r['maxrss_kb'] for r in runs) / 1024:.0f} MiB" if runs else ""
-            cpu = statistics.median(r["cpu"] for r in runs) if runs else base_cpu
-            print(f"{label:<42}{seconds:>9.2f}{seconds / base:>9.2f}{cpu:>8.2f}"
-                  f"{cpu / base_cpu:>9.2f}{rss:>11}")
+        for label, runs in rows:
+            if runs is None:
+                print(f"{label:<42}{base:>9.2f}{1:>9.2f}{base_cpu:>8.2f}{1:>9.2f}")
+                continue
+            ratio = statistics.median(r["seconds"] / f[0] for r, f in zip(runs, floors))
+            cpu_ratio = statistics.median(r["cpu"] / f[1] for r, f in zip(runs, floors))
+            rss = f"{max(r['maxrss_kb'] for r in runs) / 1024:.0f} MiB"
+            print(f"{label:<42}{median_of(runs):>9.2f}{ratio:>9.2f}"
+                  f"{statistics.median(r['cpu'] for r in runs):>8.2f}{cpu_ratio:>9.2f}{rss:>11}")
+        print("floors of the rounds:", ", ".join(f"{f[0]:.2f}" for f in floors))
         print("last cold run:", colds[-1]["stats"])
     finally:
         if tmp is not None:
