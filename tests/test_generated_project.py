@@ -52,3 +52,18 @@ def test_parallel_extraction_matches_serial(tmp_path: Path) -> None:
     serial = run_check(Config.from_sources(tmp_path, jobs=1, cache=False))
     parallel = run_check(Config.from_sources(tmp_path, jobs=2, cache=False))
     assert serial.diagnostics == parallel.diagnostics
+
+
+def test_speed_benchmark_prints_its_table(tmp_path: Path) -> None:
+    """benchmarks/check_speed.py end to end on a tiny project (numbers are not asserted:
+    the machines are shared; the script must run and report every row)."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "check_speed.py"
+    out = subprocess.run([sys.executable, str(script), "--lines", "3000", "--repeat", "1",
+                          "--keep", str(tmp_path / "proj")], capture_output=True, text=True,
+                         check=True, timeout=300).stdout
+    for row in ("floor: read + ast.parse", "cold", "warm (nothing changed)",
+                "one file touched", "floors of the rounds"):
+        assert row in out, out
