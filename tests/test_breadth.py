@@ -339,3 +339,32 @@ def test_game_library_fresh_install_diverges_from_upgrades(tmp_path: Path) -> No
     ok = findings(tmp_path / "ok", {"games/db.py": GAMES_MIGRATIONS.replace(
         "{cover}", ",\n                cover_url TEXT")})
     assert_rules(ok)
+
+
+ALEMBIC_DROP = '''
+from alembic import op
+
+revision = "003"
+down_revision = "002"
+
+
+def upgrade():
+    op.drop_column("users", "is_admin")
+'''
+
+
+def test_alembic_revisions_apply_in_chain_order_not_file_order(tmp_path: Path) -> None:
+    """Revision files named so that file order is not chain order: 002 adds is_admin, 003
+    drops it; sorted by name, the drop would come first and is_admin would seem to exist."""
+    files = {"migrations/versions/a_init.py": ALEMBIC_INIT,
+             "migrations/versions/c_admin.py": ALEMBIC_002,
+             "migrations/versions/b_drop_admin.py": ALEMBIC_DROP,
+             "app/models.py": MODELS, "app/raw.py": RAW}
+    got = findings(tmp_path / "bad", files)
+    assert [(d.rule, d.column, d.path) for d in got] == [
+        ("unknown-column", "is_admin", "app/raw.py")], "\n".join(map(str, got))
+    fixed = RAW.replace(", is_admin) VALUES (:email, :nickname, \"\n                 \":is_admin)",
+                        ") VALUES (:email, :nickname)\"\n                 \"").replace(
+        ', "is_admin": True', "")
+    assert "is_admin" not in fixed
+    assert_rules(findings(tmp_path / "ok", {**files, "app/raw.py": fixed}))

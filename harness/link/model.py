@@ -81,15 +81,49 @@ class Model:
 
     def ddl_sites(self) -> list[SqlSite]:
         """Each distinct DDL-bearing SQL string once, in the order the schema is built."""
-        return [s for s in in_schema_order(self.sites) if not s.text.unknown_holes]
+        return [s for s in in_schema_order(self.sites, revision_order(self.files))
+                if not s.text.unknown_holes]
 
 
-def in_schema_order(sites: Sequence[SqlSite]) -> list[SqlSite]:
-    """Each distinct SQL string once (by place and text), in file and line order: the order
-    DDL is applied to build the schema."""
+def revision_order(files: Sequence[FileFacts]) -> dict[str, str]:
+    """Alembic revision files, keyed to sort in the order their ``down_revision`` chain
+    applies them (file names need not sort that way). Only a single linear chain is ordered;
+    branches and merges keep file order."""
+    revisions: dict[str, str] = {}
+    parent: dict[str, str | None] = {}
+    for facts in files:
+        constants = dict(facts.constants)
+        if "revision" in constants:
+            rev = constants["revision"].text
+            revisions[rev] = facts.path
+            down = constants.get("down_revision")
+            parent[rev] = down.text if down is not None else None
+    roots = [r for r, down in parent.items() if down is None or down not in revisions]
+    children: dict[str, list[str]] = {}
+    for rev, down in parent.items():
+        if down is not None:
+            children.setdefault(down, []).append(rev)
+    if len(roots) != 1 or any(len(c) > 1 for c in children.values()):
+        return {}
+    out: dict[str, str] = {}
+    rev: str | None = roots[0]
+    while rev is not None and revisions[rev] not in out:
+        path = revisions[rev]
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        out[path] = f"{folder}/\x00{len(out):06d}"
+        rev = next(iter(children.get(rev, [])), None)
+    return out if len(out) == len(revisions) else {}
+
+
+def in_schema_order(sites: Sequence[SqlSite], order: dict[str, str] | None = None
+                    ) -> list[SqlSite]:
+    """Each distinct SQL string once (by place and text), in file and line order (Alembic
+    revisions in chain order): the order DDL is applied to build the schema."""
     seen: set[tuple[str, int, int, str]] = set()
     out = []
-    for site in sorted(sites, key=lambda s: (s.path, s.text.line, s.text.col)):
+    rank = order or {}
+    for site in sorted(sites, key=lambda s: (rank.get(s.path, s.path), s.text.line,
+                                             s.text.col)):
         key = (site.path, site.text.line, site.text.col, site.text.text)
         if key not in seen:
             seen.add(key)
@@ -259,7 +293,7 @@ class _Linker:
         locations: dict[str, Location] = {}
         historical: dict[str, frozenset[str]] = {}
         complete = True
-        for site in in_schema_order(sites):
+        for site in in_schema_order(sites, revision_order(self.files)):
             if site.text.holes:
                 complete = complete and not DDL_HINT.search(site.text.text)
                 if site.text.unknown_holes:
