@@ -433,3 +433,35 @@ def test_dict_stored_on_self_and_read_back_in_another_method(tmp_path: Path) -> 
     got = run(tmp_path, code)
     assert [(d.rule, d.key) for d in got] == [("key-without-column", "colour")]
     assert_rules(run(tmp_path / "ok", code.replace('"colour"', '"note"')))
+
+
+EACH = '''
+from db import store
+
+
+def import_all(rows):
+    for row in rows:
+        store.add_item(row)
+
+
+def import_settings(settings):
+    for key in settings:
+        store.add_item(key)
+'''
+
+
+@pytest.mark.parametrize(("call", "stray"), [
+    ('import_all([{"name": "a", "colour": "red"}, {"name": "b"}])', "colour"),
+    ('import_all([{"name": "a", "note": "n"}, {"name": "b"}])', None),
+    # a dict handed to a function that iterates it passes its keys on, not the dict
+    ('import_settings({"name": "a", "colour": "red"})', None),
+    ('import_all({"name": "a", "colour": "red"})', None),
+])
+def test_items_of_a_list_parameter_written_one_by_one(tmp_path: Path, call: str,
+                                                     stray: str | None) -> None:
+    got = run(tmp_path, EACH + call + "\n")
+    if stray is None:
+        assert_rules(got)
+    else:
+        assert [(d.rule, d.key, d.line) for d in got] == [
+            ("key-without-column", stray, EACH.lstrip("\n").count("\n") + 1)], "\n".join(map(str, got))

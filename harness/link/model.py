@@ -18,6 +18,7 @@ from harness.python.facts import (
     CallFact,
     ExecuteFact,
     FileFacts,
+    ItemArg,
     ParamArg,
     RecordArg,
     RecordFact,
@@ -96,22 +97,22 @@ def revision_order(files: Sequence[FileFacts]) -> dict[str, str]:
         if "revision" in constants:
             rev = constants["revision"].text
             revisions[rev] = facts.path
-            down = constants.get("down_revision")
-            parent[rev] = down.text if down is not None else None
+            down_text = constants.get("down_revision")
+            parent[rev] = down_text.text if down_text is not None else None
     roots = [r for r, down in parent.items() if down is None or down not in revisions]
     children: dict[str, list[str]] = {}
-    for rev, down in parent.items():
+    for child, down in parent.items():
         if down is not None:
-            children.setdefault(down, []).append(rev)
+            children.setdefault(down, []).append(child)
     if len(roots) != 1 or any(len(c) > 1 for c in children.values()):
         return {}
     out: dict[str, str] = {}
-    rev: str | None = roots[0]
-    while rev is not None and revisions[rev] not in out:
-        path = revisions[rev]
+    current: str | None = roots[0]
+    while current is not None and revisions[current] not in out:
+        path = revisions[current]
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         out[path] = f"{folder}/\x00{len(out):06d}"
-        rev = next(iter(children.get(rev, [])), None)
+        current = next(iter(children.get(current, [])), None)
     return out if len(out) == len(revisions) else {}
 
 
@@ -332,13 +333,19 @@ class _Linker:
             if call.function is None:
                 continue
             for param, arg in args.items():
-                if not isinstance(arg, ParamArg):
+                if not isinstance(arg, (ParamArg, ItemArg)):
                     continue
+                name = arg.name if isinstance(arg, ParamArg) else arg.param
+                each = isinstance(arg, ItemArg)
                 for w in writers.get((target.module, target.function.qualname, param), []):
-                    lifted = self._lift(w, module, call, arg.name, args)
+                    if each and w.each:
+                        continue  # a list of lists: not followed
+                    lifted = self._lift(w, module, call, name, args)
                     if lifted is None:
                         continue
-                    key = (module, call.function, arg.name)
+                    if each:
+                        lifted = replace(lifted, each=True)
+                    key = (module, call.function, name)
                     if lifted not in writers.get(key, []) and len(lifted.via) < 10:
                         writers.setdefault(key, []).append(lifted)
                         changed = True
@@ -372,6 +379,7 @@ class _Linker:
                 if not ws:
                     continue
                 records = self._records(module, call, arg)
+                items = self._items(arg)
                 for w in ws:
                     table = w.table
                     if table is None and w.table_param is not None:
@@ -379,13 +387,13 @@ class _Linker:
                         if isinstance(passed, TextArg) and not passed.text.holes:
                             table = passed.text.text
                     if table is None:
-                        for r in records:
+                        for r in (items if w.each else records):
                             self.unbound.append(Unbound(
                                 Location(r.path, r.line, r.col), f"record {r.label}",
                                 f"reaches {w.label}, but its table (parameter "
                                 f"'{w.table_param}') is not a known name at {path}:{call.line}"))
                         continue
-                    for r in records:
+                    for r in (items if w.each else records):
                         out.append(Binding(r, w, table, here, target.how))
         out.extend(self._direct(sites))
         return out
@@ -453,6 +461,15 @@ class _Linker:
             target = self.index.resolve_call(module, fake)
             if target is not None:
                 return [r.record for r in target.function.returns if isinstance(r, RecordArg)]
+        return []
+
+    @staticmethod
+    def _items(arg: Arg) -> list[RecordFact]:
+        """The records in a list handed to a parameter whose items are written one by one."""
+        if isinstance(arg, RecordsArg):
+            return list(arg.records)
+        if isinstance(arg, SeqArg):
+            return [a.record for a in arg.items if isinstance(a, RecordArg)]
         return []
 
     def _direct(self, sites: list[SqlSite]) -> list[Binding]:

@@ -52,6 +52,7 @@ class Writer:
     col: int
     kind: str  # insert / update
     via: tuple[str, ...] = ()  # pass-through functions, outermost first
+    each: bool = False  # the parameter is a list; each of its items is written
 
     def reads_key(self, key: str) -> Read | None:
         low = key.lower()

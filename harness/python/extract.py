@@ -30,6 +30,7 @@ from harness.python.facts import (
     FunctionFact,
     GuardFact,
     ImportFact,
+    ItemArg,
     KeyArg,
     KeyFact,
     ParamArg,
@@ -49,6 +50,7 @@ from harness.python.values import (
     CallResult,
     Const,
     DictValue,
+    ItemOf,
     KeyRead,
     KeysOf,
     LoopKeys,
@@ -298,6 +300,8 @@ class Extractor:
                 isinstance(i, DictValue) for i in iterable.items
             ):
                 scope.values[stmt.target.id] = iterable.items[0]
+            elif isinstance(iterable, ParamValue):
+                scope.values[stmt.target.id] = ItemOf(iterable.name)
             else:
                 scope.values.pop(stmt.target.id, None)
         self._branch(stmt.body, scope)
@@ -1068,7 +1072,7 @@ def _carries(arg: Arg, foreign: Callable[[Callee], bool]) -> bool:
     result only when the project could define the callee: ``json.dumps(x)`` cannot.)"""
     if isinstance(arg, CallArg):
         return not foreign(arg.callee)
-    if isinstance(arg, (RecordArg, RecordsArg, ParamArg, KeyArg, ValuesArg, RefArg)):
+    if isinstance(arg, (RecordArg, RecordsArg, ParamArg, KeyArg, ValuesArg, RefArg, ItemArg)):
         return True
     if isinstance(arg, TextArg):
         # SQL, or a bare name (a table or column handed to a helper); not log prose.

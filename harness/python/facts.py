@@ -82,6 +82,13 @@ class KeyArg:
 
 
 @dataclass(frozen=True)
+class ItemArg:
+    """One item of a list parameter: ``for row in rows: insert(row)``."""
+
+    param: str
+
+
+@dataclass(frozen=True)
 class ValuesArg:
     param: str
 
@@ -131,7 +138,7 @@ class SpreadArg:
 
 
 Arg = (RecordArg | ParamArg | TextArg | KeyArg | ValuesArg | CallArg | ConstArg | SeqArg
-       | RecordsArg | RefArg | UnknownArg | SpreadArg)
+       | RecordsArg | RefArg | UnknownArg | SpreadArg | ItemArg)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from harness.python.facts import (
     CallArg,
     Callee,
     ConstArg,
+    ItemArg,
     KeyArg,
     KeyFact,
     ParamArg,
@@ -60,6 +61,13 @@ class DictValue:
 @dataclass(frozen=True)
 class ParamValue:
     name: str
+
+
+@dataclass(frozen=True)
+class ItemOf:
+    """The loop variable of ``for row in rows`` over a parameter."""
+
+    param: str
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,8 @@ def to_arg(value: Value) -> Arg:
         return RecordArg(value.snapshot())
     if isinstance(value, ParamValue):
         return ParamArg(value.name)
+    if isinstance(value, ItemOf):
+        return ItemArg(value.param)
     if isinstance(value, Text):
         return TextArg(value)
     if isinstance(value, KeyRead):
