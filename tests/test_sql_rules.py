@@ -282,3 +282,31 @@ def test_varargs_wrapper_passes_the_rest_as_parameters(tmp_path: Path, call: str
     """buku's ``_fetch(query, *args)``: found as a false alarm on real code."""
     got = run(tmp_path, VARARGS.replace("{call}", call))
     assert_rules(got, *([rule] if rule else []))
+
+
+VIRTUAL = '''
+import sqlite3
+conn = sqlite3.connect("x.db")
+conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS notes_fts USING fts5(body, title UNINDEXED, "
+             "tokenize='porter', content='')")
+conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS old_fts USING fts4(body, tokenize=porter)")
+conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS boxes USING rtree(id, min_x, max_x)")
+conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS words USING spellfix1")
+'''
+
+
+@pytest.mark.parametrize(("sql", "rule"), [
+    ("SELECT rowid, body, title, rank FROM notes_fts WHERE notes_fts MATCH ?", None),
+    ("SELECT docid, body FROM old_fts WHERE old_fts MATCH ?", None),
+    ("SELECT id FROM boxes WHERE min_x > ?", None),
+    ("SELECT word FROM words WHERE word MATCH ?", None),  # a module whose columns are unknown
+    ("SELECT bodyy FROM notes_fts WHERE notes_fts MATCH ?", "unknown-column"),
+    ("SELECT id FROM boxes WHERE min_y > ?", "unknown-column"),
+    ("SELECT body FROM note_fts WHERE body MATCH ?", "unknown-table"),
+])
+def test_virtual_tables(tmp_path: Path, sql: str, rule: str | None) -> None:
+    """FTS and R*Tree tables declare columns as module arguments (options such as
+    ``tokenize='porter'`` and words such as UNINDEXED are not columns; rowid, docid/rank and
+    the table's own name are hidden columns): found as false alarms on mopidy-local."""
+    code = VIRTUAL + f"conn.execute({sql!r}, ('q',))\n"
+    assert_rules(findings(tmp_path, {"app.py": code}), *([rule] if rule else []))

@@ -154,6 +154,10 @@ def _table_from_create(create: exp.Create, dialect: str, without_rowid: bool,
     strict = props is not None and any(
         type(p).__name__ == "StrictProperty" for p in props.expressions
     )
+    module = next((p for p in props.expressions if isinstance(p, exp.ModuleProperty)),
+                  None) if props is not None else None
+    if module is not None:
+        return _virtual_table(name, module)
     if create.expression is not None and not columns:
         return _table_from_select(name, create.expression, kind=str(create.args.get("kind")))
     table = Table(name, tuple(columns), without_rowid=without_rowid, strict=strict,
@@ -165,6 +169,24 @@ def _table_from_create(create: exp.Create, dialect: str, without_rowid: bool,
             replace(c, not_null=True) if c.primary_key and c.name != alias else c
             for c in table.columns))
     return table
+
+
+FTS_HIDDEN = {"fts3": ("rowid", "docid"), "fts4": ("rowid", "docid"), "fts5": ("rowid", "rank")}
+
+
+def _virtual_table(name: str, module: exp.ModuleProperty) -> Table:
+    """``CREATE VIRTUAL TABLE t USING fts5(a, b)``: full-text and R*Tree tables declare their
+    columns as module arguments (plus hidden ones: rowid, docid/rank, the table's own name);
+    for any other module the columns are not known."""
+    kind = module.this.name.lower() if isinstance(module.this, exp.Expr) else ""
+    args = [a.name for a in module.expressions if isinstance(a, (exp.Identifier, exp.Column))]
+    if kind in FTS_HIDDEN:
+        hidden = (*FTS_HIDDEN[kind], name)
+        columns = [Column(a) for a in args] + [Column(h, generated=True) for h in hidden]
+        return Table(name, tuple(columns))
+    if kind.startswith("rtree") and args:
+        return Table(name, tuple(Column(a) for a in args))
+    return Table(name, (), columns_known=False)
 
 
 def _table_from_select(name: str, query: exp.Expr, kind: str) -> Table:

@@ -109,6 +109,55 @@ def _strip_without_rowid(text: str, tokens: list[Token], base: int) -> tuple[str
     return text, False
 
 
+def _virtual_module_args(text: str, tokens: list[Token], base: int) -> str:
+    """``CREATE VIRTUAL TABLE t USING fts5(body, title UNINDEXED, tokenize='porter')``: sqlglot
+    takes only bare names as module arguments. Blank out (same length, offsets kept) options
+    (``key=value``) and words after a column's name, leaving ``fts5(body, title)``."""
+    words = [t.text.upper() for t in tokens[:4]]
+    if words[:3] != ["CREATE", "VIRTUAL", "TABLE"]:
+        return text
+    open_at = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), None)
+    if open_at is None:
+        return text
+    args: list[list[int]] = [[]]  # token indexes of each top-level argument
+    commas: list[int] = []
+    depth = 0
+    for i in range(open_at + 1, len(tokens)):
+        kind = tokens[i].token_type
+        if kind == TokenType.L_PAREN:
+            depth += 1
+        elif kind == TokenType.R_PAREN:
+            if depth == 0:
+                break
+            depth -= 1
+        elif kind == TokenType.COMMA and depth == 0:
+            commas.append(i)
+            args.append([])
+            continue
+        args[-1].append(i)
+    blank: list[int] = []
+    kept = 0
+    for n, arg in enumerate(args):
+        option = not arg or any(tokens[i].token_type == TokenType.EQ for i in arg)
+        if option:
+            blank.extend(arg)
+            if n > 0:
+                blank.append(commas[n - 1])
+            elif n < len(commas):
+                blank.append(commas[n])
+            continue
+        kept += 1
+        blank.extend(arg[1:])
+    if not blank or not kept:
+        return text
+    chars = list(text)
+    for i in blank:
+        for k in range(tokens[i].start - base, tokens[i].end + 1 - base):
+            if 0 <= k < len(chars):
+                chars[k] = " "
+    return "".join(chars)
+
+
 def _error_offset(chunk: str, line: int, col: int, highlight: str) -> int:
     lines = chunk.split("\n")
     line = max(1, min(line, len(lines)))
@@ -156,6 +205,7 @@ def _parse(text: str, dialect: str) -> ParsedSql:
     for chunk_tokens in _split(tokens):
         start, end = chunk_tokens[0].start, chunk_tokens[-1].end + 1
         chunk, without_rowid = _strip_without_rowid(normal[start:end], chunk_tokens, start)
+        chunk = _virtual_module_args(chunk, chunk_tokens, start)
         own = Placeholders(tuple(p for p in placeholders.items if start <= p.start < end))
         try:
             parsed = _parse_one(chunk, chunk_tokens, start, d)
