@@ -167,6 +167,44 @@ CASES: dict[str, tuple[str, str | None]] = {
             def add_column(self, table, column, kind):
                 self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     ''', "fails"),
+    # The version read through a property, as isso does.
+    "version property": ('''
+        class DB:
+            def __init__(self, conn):
+                self.conn = conn
+                self.migrate()
+
+            @property
+            def version(self):
+                return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+            def migrate(self):
+                if self.version == 0:
+                    self.conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY)")
+                    self.conn.execute("PRAGMA user_version = 2")
+                if self.version == 1:
+                    self.conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+                    self.conn.execute("PRAGMA user_version = 2")
+    ''', "self.version == 1"),
+    "version property, fresh CREATE current": ('''
+        class DB:
+            def __init__(self, conn):
+                self.conn = conn
+                self.migrate()
+
+            @property
+            def version(self):
+                return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+            def migrate(self):
+                if self.version == 0:
+                    self.conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, "
+                                      "rating INTEGER)")
+                    self.conn.execute("PRAGMA user_version = 2")
+                if self.version == 1:
+                    self.conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+                    self.conn.execute("PRAGMA user_version = 2")
+    ''', None),
     # What the replay cannot evaluate, it does not judge.
     "unknown condition": ('''
         def init(conn):

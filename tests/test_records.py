@@ -463,5 +463,6 @@ def test_items_of_a_list_parameter_written_one_by_one(tmp_path: Path, call: str,
     if stray is None:
         assert_rules(got)
     else:
+        line = EACH.lstrip("\n").count("\n") + 1
         assert [(d.rule, d.key, d.line) for d in got] == [
-            ("key-without-column", stray, EACH.lstrip("\n").count("\n") + 1)], "\n".join(map(str, got))
+            ("key-without-column", stray, line)], "\n".join(map(str, got))

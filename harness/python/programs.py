@@ -174,7 +174,7 @@ class _Walk:
         self.params: frozenset[str] = frozenset()
         self.returns_version = False
         # calls in an ``if`` test that read a value the test compares (``if current(c) < 2``)
-        self.synthetic: list[tuple[ast.Call, Step]] = []
+        self.synthetic: list[tuple[ast.expr, Step]] = []
 
     def block(self, stmts: list[ast.stmt]) -> tuple[Step, ...]:
         out: list[Step] = []
@@ -431,6 +431,15 @@ class _Walk:
             return node.id
         if self._reads_version(node):
             return "$db"
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                node.value.id == "self" and self.cls:
+            # ``if self.version < 2`` with ``version`` a property: whatever it returns
+            line, col = self.ex._pos(node)
+            var = f"$prop{line}:{col}"
+            prop = CallFact(Callee(("self", node.attr), "self"), (), (), (), None, self.cls,
+                            line, col)
+            self.synthetic.append((node, Step("read_call", line, col, var=var, call=prop)))
+            return var
         if isinstance(node, ast.Call):
             call = self.call_fact(node)
             if call is not None:  # ``if current(conn) < 2``: whatever the helper returns
