@@ -7,6 +7,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.helpers import findings
 
@@ -263,3 +265,46 @@ def test_schema_divergence_shapes(tmp_path: Path, name: str) -> None:
         assert f"fresh installs end without items.{column}" in d.message
         assert any(f"adds {column}" in r.message for r in d.related)
         assert any(f"created here without {column}" in r.message for r in d.related)
+
+
+NAMES = st.sampled_from(["title", "year", "rating", "cover", "notes", "plays", "added",
+                         "source", "score", "flags"])
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), returns=st.booleans())
+def test_findings_iff_the_paths_part(tmp_path_factory: pytest.TempPathFactory,
+                                     data: st.DataObject, returns: bool) -> None:
+    """Random versioned schema code: a fresh-install branch creating the base columns plus
+    some of the migrated ones. With an early return, exactly the migrated columns the CREATE
+    lacks are reported; without one (fresh installs run every migration too), a fresh install
+    fails exactly when the CREATE already has a migrated column."""
+    names = data.draw(st.lists(NAMES, min_size=2, max_size=6, unique=True))
+    split = data.draw(st.integers(1, len(names) - 1))
+    base, migrated = names[:split], names[split:]
+    in_create = data.draw(st.lists(st.sampled_from(migrated), unique=True))
+    latest = len(migrated) + 1
+    columns = ", ".join(f"{c} TEXT" for c in base + in_create)
+    lines = ["def init(conn):",
+             "    version = conn.execute('PRAGMA user_version').fetchone()[0]",
+             "    if version == 0:",
+             f"        conn.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, {columns})')",
+             f"        conn.execute('PRAGMA user_version = {latest}')"]
+    if returns:
+        lines.append("        return")
+    for i, column in enumerate(migrated, start=2):
+        lines += [f"    if version < {i}:",
+                  f"        conn.execute('ALTER TABLE t ADD COLUMN {column} TEXT')"]
+    root = tmp_path_factory.mktemp("prog")
+    got = [d for d in findings(root, {"db.py": HEAD + "\n".join(lines) + "\n"})
+           if d.rule == "schema-divergence"]
+    if returns:
+        expected = sorted(c for c in migrated if c not in in_create)
+        assert sorted(d.column or "" for d in got) == expected, "\n".join(map(str, got))
+        assert all("fresh installs end without" in d.message for d in got)
+    elif in_create:
+        first = next(c for c in migrated if c in in_create)
+        assert [(d.column, "fresh install fails" in d.message) for d in got] == [(first, True)]
+    else:
+        assert got == []
