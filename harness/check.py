@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from harness.cache import FactCache
+from harness.cache import FactCache, tool_fingerprint
 from harness.config import Config
 from harness.diagnostics import Diagnostic, Location
 from harness.discovery import discover, relative
@@ -19,6 +19,7 @@ from harness.parallel import extract_many
 from harness.python.facts import FileFacts
 from harness.python.text import Text
 from harness.rules import FILE_ERROR, INTERNAL_ERROR, all_rules
+from harness.sql import memo
 from harness.sql.parse import seed as seed_parsed
 from harness.sql.schema import Schema
 from harness.sqlfiles import read_sql_file
@@ -124,8 +125,14 @@ def no_cyclic_gc() -> Iterator[None]:
 def build_model(config: Config, paths: tuple[str, ...] | None = None
                 ) -> tuple[Model, list[FileFacts], list[Diagnostic], Stats]:
     """Files -> facts -> the linked model (with contracts and legacy snapshot schemas)."""
+    if config.cache:
+        memo.load(_memo_path(config))
     with no_cyclic_gc():
         return _build_model(config, paths)
+
+
+def _memo_path(config: Config) -> Path:
+    return config.root / config.cache_dir / f"sqlmemo-{tool_fingerprint()}-{config.dialect}.pickle"
 
 
 def _build_model(config: Config, paths: tuple[str, ...] | None
@@ -144,7 +151,10 @@ def _build_model(config: Config, paths: tuple[str, ...] | None
 def run_check(config: Config, paths: tuple[str, ...] | None = None) -> CheckResult:
     model, files, problems, stats = build_model(config, paths)
     with no_cyclic_gc():
-        return _run_rules(config, model, files, problems, stats)
+        result = _run_rules(config, model, files, problems, stats)
+    if config.cache:
+        memo.save(_memo_path(config))
+    return result
 
 
 def _run_rules(config: Config, model: Model, files: list[FileFacts],

@@ -92,3 +92,32 @@ def test_parallel_extraction_and_its_cache(tmp_path: Path, monkeypatch) -> None:
     assert (warm.stats.extracted, warm.stats.cached) == (0, 4)
     assert warm.diagnostics == cold.diagnostics == run(tmp_path, jobs=1, cache=False).diagnostics
     assert len(warm.model.bindings) == 2
+
+
+def test_statement_answers_follow_the_schema(tmp_path: Path) -> None:
+    """Answers about statements are remembered across runs keyed by the schema they were
+    computed against: a DDL change in another file changes them, a revert restores them."""
+    files = dict(FILES)
+    files["r3.py"] = 'from db import conn\nconn.execute("UPDATE t SET b = ? WHERE id = 1", (1,))\n'
+    write_project(tmp_path, files)
+    assert [d.rule for d in run(tmp_path).diagnostics] == ["unknown-column"]
+    ddl = files["db.py"]
+    (tmp_path / "db.py").write_text(ddl.replace("a TEXT)", "a TEXT, b TEXT)"))
+    assert run(tmp_path).diagnostics == ()
+    (tmp_path / "db.py").write_text(ddl)
+    assert [d.rule for d in run(tmp_path).diagnostics] == ["unknown-column"]
+    assert list((tmp_path / ".dbharness_cache").glob("sqlmemo-*.pickle"))
+
+
+def test_cached_statements_rebuild_their_tree_only_when_asked() -> None:
+    import pickle
+
+    from sqlglot import exp
+
+    from harness.sql.parse import parse_sql
+
+    (st,) = parse_sql("SELECT a FROM t WHERE b = ?", "sqlite").statements
+    again = pickle.loads(pickle.dumps(st))
+    assert not isinstance(again.node, exp.Expr) and again.category == "query"
+    assert again.expression.sql() == st.expression.sql()
+    assert isinstance(again.node, exp.Expr)  # rebuilt once, then kept

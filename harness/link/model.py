@@ -29,8 +29,8 @@ from harness.python.facts import (
 )
 from harness.python.text import PARAM, Text
 from harness.sql.ddl import SchemaBuilder, table_name
-from harness.sql.dml import describe
-from harness.sql.parse import parse_sql
+from harness.sql.memo import written
+from harness.sql.parse import DDL, parse_sql
 from harness.sql.resolve import offset_of
 from harness.sql.schema import Schema, fold
 
@@ -300,6 +300,8 @@ class _Linker:
                 if site.text.unknown_holes:
                     continue
             for statement in parse_sql(site.text.text, self.dialect).statements:
+                if statement.category not in DDL:
+                    continue
                 builder.apply(statement)
                 name = table_name(getattr(statement.expression, "this", None))
                 table = builder.schema.table(name) if name else None
@@ -485,7 +487,7 @@ class _Linker:
             for statement in parse_sql(text.text, self.dialect).statements:
                 if not statement.placeholders.named:
                     continue
-                info = describe(statement.expression)
+                info = written(statement, self.dialect)
                 if info.kind not in ("insert", "update") or info.table is None or \
                         text.hole(info.table) is not None:
                     continue

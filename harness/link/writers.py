@@ -21,7 +21,7 @@ from harness.python.facts import (
     ValuesArg,
 )
 from harness.python.text import KEYS, PARAM, Text
-from harness.sql.dml import describe
+from harness.sql.memo import written
 from harness.sql.parse import parse_sql
 
 COLUMNS = "columns"  # the writer reads chosen keys into an explicit column list
@@ -86,16 +86,17 @@ def writers_of_execute(module: str, path: str, execute: ExecuteFact, text: Text,
     parsed = parse_sql(text.text, dialect)
     out: list[Writer] = []
     for statement in parsed.statements:
-        if not isinstance(statement.expression, (exp.Insert, exp.Update)):
+        if statement.category not in ("insert", "update"):
             continue
-        info = describe(statement.expression)
+        info = written(statement, dialect)
         table, table_param, known = _table_of(text, info.table)
         if not known:
             continue
         line, col = execute.line, execute.col
         base = Writer(module, path, execute.function, "", table, table_param, COLUMNS, (),
                       line, col, info.kind)
-        keyed = _keyed_param(text, statement.expression, execute)
+        keyed = _keyed_param(text, statement.expression, execute) if any(
+            h.kind == KEYS for h in text.holes) else None
         if keyed is not None:
             # "a|b": the keys of {**a, **b} (an upsert's values and keys): a writer of each
             out.extend(replace(base, param=p, mode=KEYED) for p in keyed.split("|"))

@@ -32,9 +32,9 @@ BASE_TYPES = TYPE_WORDS - {"UNSIGNED", "SIGNED", "BIG", "VARYING", "NATIVE", "PR
 def _creates(model: Model) -> Iterator[tuple[ParsedSite, Statement, exp.Create]]:
     for ps in parsed_sites(model):
         for st in ps.parsed.statements:
-            if isinstance(st.expression, exp.Create) and isinstance(st.expression.this,
-                                                                    exp.Schema):
-                yield ps, st, st.expression
+            create = st.expression if st.category == "create" else None
+            if isinstance(create, exp.Create) and isinstance(create.this, exp.Schema):
+                yield ps, st, create
 
 
 def _defs(create: exp.Create) -> list[exp.Expr]:
@@ -88,6 +88,8 @@ def check_ddl_unknown_column(model: Model) -> Iterator[Diagnostic]:
 
 
 def _index_columns(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diagnostic]:
+    if st.category != "create":
+        return
     create = st.expression
     if not (isinstance(create, exp.Create) and isinstance(create.this, exp.Index)):
         return

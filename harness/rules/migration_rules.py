@@ -66,7 +66,7 @@ def _added_columns(text: str, dialect: str) -> list[tuple[str, str, int | None]]
     """(table, column, offset) for each ALTER TABLE ... ADD COLUMN in the text."""
     out: list[tuple[str, str, int | None]] = []
     for st in parse_sql(text, dialect).statements:
-        alter = st.expression
+        alter = st.expression if st.category == "alter" else None
         if isinstance(alter, exp.Alter):
             table = table_name(alter.this)
             for action in alter.args.get("actions") or []:

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlglot import exp
-
 from harness.config import DIALECTS
 from harness.diagnostics import Diagnostic, Related, Severity
 from harness.link.model import Model
 from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_sites import ParsedSite, parsed_sites
-from harness.sql.dml import describe
+from harness.sql.memo import columns_missing, tables_named, written
 from harness.sql.oracle import sqlite_accepts
-from harness.sql.parse import Statement, parse_sql
-from harness.sql.resolve import table_refs, unknown_columns
+from harness.sql.parse import DML, Statement, parse_sql
 from harness.sql.schema import fold
 
-DML = (exp.Insert, exp.Update, exp.Delete, exp.Query)
 VENDOR_STATEMENTS = ("SET ", "SHOW ", "USE ", "LOCK ", "GRANT ", "REVOKE ", "DECLARE ", "LISTEN ",
                      "NOTIFY ", "COPY ")
 
@@ -62,7 +58,7 @@ def _other_database(model: Model, ps: ParsedSite, st: Statement) -> bool:
     of the project's tables: another application's database (a browser's history, say)."""
     execute = ps.site.execute
     return execute is not None and execute.other_db and not any(
-        ref.name in model.schema for ref in table_refs(st.expression))
+        ref.name in model.schema for ref in tables_named(st, model.dialect))
 
 
 def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
@@ -70,9 +66,9 @@ def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
         return
     for ps in parsed_sites(model, executed_only=True):
         for st in ps.parsed.statements:
-            if not isinstance(st.expression, DML) or _other_database(model, ps, st):
+            if st.category not in DML or _other_database(model, ps, st):
                 continue
-            for ref in table_refs(st.expression):
+            for ref in tables_named(st, model.dialect):
                 if ps.is_sentinel(ref.name) or ref.name in model.schema:
                     continue
                 yield UNKNOWN_TABLE.diagnostic(
@@ -87,9 +83,9 @@ def check_unknown_column(model: Model) -> Iterator[Diagnostic]:
     for ps in parsed_sites(model, executed_only=True):
         guarded = ps.site.execute is not None and ps.site.execute.guarded
         for st in ps.parsed.statements:
-            if not isinstance(st.expression, DML) or _other_database(model, ps, st):
+            if st.category not in DML or _other_database(model, ps, st):
                 continue
-            for ref in unknown_columns(st.expression, model.schema, model.dialect):
+            for ref in columns_missing(st, model.schema, model.dialect):
                 if ps.is_sentinel(ref.name) or (ref.table and ps.is_sentinel(ref.table)):
                     continue
                 if guarded and ref.table and fold(ref.name) in model.historical.get(
@@ -112,13 +108,13 @@ def check_insert_arity(model: Model) -> Iterator[Diagnostic]:
         if ps.site.text.holes:
             continue
         for st in ps.parsed.statements:
-            if not isinstance(st.expression, exp.Insert):
+            if st.category != "insert":
                 continue
             yield from _arity(model, ps, st)
 
 
 def _arity(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diagnostic]:
-    info = describe(st.expression)
+    info = written(st, model.dialect)
     if info.columns is not None:
         expected = len(info.columns)
         what = f"{expected} target column{'s' if expected != 1 else ''}"
@@ -148,7 +144,7 @@ def check_param_count(model: Model) -> Iterator[Diagnostic]:
         items = [st.placeholders for st in ps.parsed.statements]
         if not items or any(p.mixed for p in items) or execute.method == "executescript":
             continue
-        if any(isinstance(st.expression, exp.Command) for st in ps.parsed.statements):
+        if any(st.category == "command" for st in ps.parsed.statements):
             continue  # sqlglot swallowed the statement whole: its placeholders are unseen
         positional = sum(p.positional_count for p in items)
         named = frozenset().union(*(p.names for p in items))
@@ -208,9 +204,9 @@ def check_not_null(model: Model) -> Iterator[Diagnostic]:
         if ps.site.text.holes:
             continue
         for st in ps.parsed.statements:
-            if not isinstance(st.expression, exp.Insert):
+            if st.category != "insert":
                 continue
-            info = describe(st.expression)
+            info = written(st, model.dialect)
             table = model.schema.table(info.table) if info.table else None
             if table is None or info.columns is None or not table.columns_known:
                 continue

@@ -13,6 +13,7 @@ import itertools
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -36,11 +37,26 @@ class SqlError:
     statement: str = ""  # the statement's own text, when it is known
 
 
-@dataclass(frozen=True)
-class Statement:
-    """One parsed statement; ``start`` is its offset in the original text."""
+DML = frozenset({"insert", "update", "delete", "query"})
+DDL = frozenset({"create", "alter", "drop"})
+CATEGORIES = ((exp.Insert, "insert"), (exp.Update, "update"), (exp.Delete, "delete"),
+              (exp.Query, "query"), (exp.Create, "create"), (exp.Alter, "alter"),
+              (exp.Drop, "drop"), (exp.Command, "command"), (exp.Pragma, "pragma"))
 
-    expression: exp.Expr
+
+def category_of(node: exp.Expr) -> str:
+    return next((name for kind, name in CATEGORIES if isinstance(node, kind)), "other")
+
+
+@dataclass(frozen=True, eq=False)
+class Statement:
+    """One parsed statement; ``start`` is its offset in the original text.
+
+    ``category`` says what it is without touching the tree. From the fact cache the tree
+    arrives as sqlglot's serialised form and is rebuilt on first use: a run that finds every
+    answer in the statement memo (harness/sql/memo.py) never rebuilds it."""
+
+    node: Any  # exp.Expr, or its serialised form until ``expression`` is first read
     start: int
     end: int
     text: str
@@ -49,6 +65,21 @@ class Statement:
     # For CREATE/ALTER: (end offset of a column's name, its type exactly as written), read
     # from the tokens at parse time so it is cached with the parse.
     declared: tuple[tuple[int, str], ...] = ()
+    category: str = "other"
+
+    @property
+    def expression(self) -> exp.Expr:
+        node = self.node
+        if not isinstance(node, exp.Expr):
+            node = exp.Expr.load(node)
+            object.__setattr__(self, "node", node)
+        return node
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        node = self.node
+        payload = node.dump() if isinstance(node, exp.Expr) else node
+        return (Statement, (payload, self.start, self.end, self.text, self.placeholders,
+                            self.without_rowid, self.declared, self.category))
 
     def declared_type(self, ident: exp.Expr) -> str | None:
         end = ident.meta.get("end") if isinstance(ident, exp.Identifier) else None
@@ -234,7 +265,7 @@ def _parse(text: str, dialect: str) -> ParsedSql:
         declared = _declared_types(parsed, chunk_tokens, start, source) if isinstance(
             parsed, (exp.Create, exp.Alter)) else ()
         statements.append(Statement(parsed, start, end, text[start:end], own, without_rowid,
-                                    declared))
+                                    declared, category_of(parsed)))
     return ParsedSql(tuple(statements), tuple(errors))
 
 
