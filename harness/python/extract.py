@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import itertools
 import re
 import string
@@ -131,6 +132,7 @@ class Extractor:
         self._module_scope = _Scope(None, None, frozenset())
         self._function_nodes: list[tuple[str, str | None, ast.FunctionDef | ast.AsyncFunctionDef]]
         self._function_nodes = []
+        self._uses_seen: dict[tuple[tuple[str, ...], int], bool] = {}
 
     # --- entry ------------------------------------------------------------------------------
     def run(self) -> FileFacts:
@@ -146,7 +148,7 @@ class Extractor:
                 self.constants[f"{cls}.{name}"] = text
         self._collect_loose_ddl()
         programs = ProgramBuilder(self, self._function_nodes).build() if (
-            DDL_HINT.search(self.source) or "user_version" in self.source) else ()
+            self._has_ddl or "user_version" in self.source) else ()
         classes = []
         for fact in self.classes:
             attrs = tuple(sorted(self._class_attrs.get(fact.name, {}).items()))
@@ -404,8 +406,20 @@ class Extractor:
             qualname, node.name, scope.cls, tuple(params), kwarg, line, col, tuple(scope.returns),
         ))
 
+    @functools.cached_property
+    def _has_ddl(self) -> bool:
+        """Any CREATE/ALTER/DROP TABLE text in the file? (The regex alone scans slowly; most
+        files lack even the words.)"""
+        low = self.source.lower()
+        return ("table" in low or "view" in low) and DDL_HINT.search(self.source) is not None
+
     def _uses(self, *packages: str) -> bool:
-        return any(imp.module.split(".")[0] in packages for imp in self.imports)
+        key = (packages, len(self.imports))  # imports inside functions arrive during the walk
+        found = self._uses_seen.get(key)
+        if found is None:
+            found = self._uses_seen[key] = any(
+                imp.module.split(".")[0] in packages for imp in self.imports)
+        return found
 
     def _class(self, node: ast.ClassDef, outer: _Scope) -> None:
         if outer.function is not None or outer.cls is not None:
@@ -1018,7 +1032,7 @@ class Extractor:
 
     def _collect_loose_ddl(self) -> None:
         """String literals anywhere (a tuple of migrations run in a loop, say)."""
-        if not DDL_HINT.search(self.source):
+        if not self._has_ddl:
             return
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
