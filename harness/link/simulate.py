@@ -149,24 +149,25 @@ class Simulator:
         return [p for key, p in self.programs.items() if key not in called]
 
     def _resolve(self, module: str, step: Step) -> tuple[str, str] | None:
-        assert step.call is not None
-        target = self.index.resolve_call(module, step.call)
-        if target is None:
-            return None
-        key = (target.module, target.function.qualname)
-        return key if key in self.programs else None
+        found = self._target(module, step)
+        return (found[1][0].module, found[1][1].function) if found else None
 
-    def _bind(self, module: str, step: Step, caller: _Frame) -> tuple[Program, _Frame] | None:
+    def _target(self, module: str, step: Step) -> tuple[bool, Program] | None:
+        """The program a call step runs, and whether ``self`` is bound to its first
+        parameter."""
         assert step.call is not None
         target = self.index.resolve_call(module, step.call)
         if target is None:
             return None
         found = self.programs.get((target.module, target.function.qualname))
+        return (target.bound, found) if found is not None else None
+
+    def _bind(self, module: str, step: Step, caller: _Frame) -> tuple[Program, _Frame] | None:
+        found = self._target(module, step)
         if found is None:
             return None
-        facts, program = found
-        params = list(program.params[1:] if target.bound and program.params else
-                      program.params)
+        bound_self, (facts, program) = found
+        params = list(program.params[1:] if bound_self and program.params else program.params)
         bound: dict[str, Arg] = {}
         for name, arg in zip(params, step.args):
             if isinstance(arg, ParamArg):
@@ -177,12 +178,13 @@ class Simulator:
                 bound[name] = arg
         frame = _Frame(facts.module, facts.path, bound, guards=caller.guards,
                        in_try=caller.in_try)
-        return found, frame
+        return (facts, program), frame
 
     # --- one root, both paths ------------------------------------------------------------------
     def replay(self, root: Program) -> Replay | None:
         facts, program = root
-        ops = list(self._ops(facts, program, _Frame(facts.module, facts.path, {}), 0, set()))
+        ops = list(self._ops_steps(program.steps, _Frame(facts.module, facts.path, {}), 0,
+                                   {(facts.module, program.function)}, ()))
         if not any(o.kind == "create" for o in ops) or not any(o.kind == "add" for o in ops):
             return None  # nothing that could make a fresh install and an upgrade differ
         start = _start_version(ops)
@@ -382,11 +384,6 @@ class Simulator:
             yield from self._ops_steps(steps, frame, 0, set(), ())
         except (Unknown, RecursionError):
             return
-
-    def _ops(self, facts: FileFacts, program: ProgramFact, frame: _Frame, depth: int,
-             seen: set[tuple[str, str]]) -> Iterator[Op]:
-        yield from self._ops_steps(program.steps, frame, depth,
-                                   seen | {(facts.module, program.function)}, ())
 
     def _ops_steps(self, steps: tuple[Step, ...], frame: _Frame, depth: int,
                    seen: set[tuple[str, str]], guards: tuple[tuple[Cond, bool], ...]
