@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from harness.link.model import Binding, Model
+from harness.link.simulate import Simulator
 
 
 def _binding_dict(b: Binding) -> dict[str, Any]:
@@ -33,6 +34,32 @@ def _unique(model: Model) -> list[Binding]:
     return sorted(out, key=lambda b: (b.record.path, b.record.line, b.table))
 
 
+def schema_code(model: Model) -> list[dict[str, Any]]:
+    """Each starting point of the project's schema code and what its replay from an empty
+    database and from the oldest upgraded one found (or why it was not replayed)."""
+    if model.index is None or not any(f.programs for f in model.files):
+        return []
+    simulator = Simulator(model.files, model.index, model.dialect)
+    out = []
+    for facts, program in simulator.roots():
+        replay = simulator.replay((facts, program))
+        if isinstance(replay, str):
+            status = replay
+        elif replay.fresh.failure is not None:
+            status = f"a fresh install fails: {replay.fresh.failure.message}"
+        elif replay.upgraded.failure is not None:
+            status = (f"an upgrade from user_version {replay.start_version} fails: "
+                      f"{replay.upgraded.failure.message}")
+        else:
+            same = replay.fresh.builder.schema == replay.upgraded.builder.schema
+            status = (f"replayed from an empty database and from user_version "
+                      f"{replay.start_version}: "
+                      + ("they end with the same schema" if same else "they end differently"))
+        out.append({"path": facts.path, "line": program.line, "function": program.function,
+                    "status": status})
+    return sorted(out, key=lambda d: (d["path"], d["line"]))
+
+
 def contracts_json(model: Model) -> str:
     writers = sorted({(w.path, w.line, w.qualname, w.param, w.table or f"<{w.table_param}>",
                        w.mode) for w in model.writers})
@@ -43,6 +70,7 @@ def contracts_json(model: Model) -> str:
         "unbound": [{"path": u.location.path, "line": u.location.line, "col": u.location.col,
                      "what": u.what, "reason": u.reason} for u in model.unbound],
         "tables": sorted(t.name for t in model.schema),
+        "schema_code": schema_code(model),
     }, indent=2)
 
 
@@ -65,6 +93,11 @@ def contracts_text(model: Model) -> str:
     out.append(f"\nunbound ({len(model.unbound)}):")
     for u in model.unbound:
         out.append(f"  {u.location.path}:{u.location.line}:{u.location.col} {u.what}: {u.reason}")
+    replays = schema_code(model)
+    out.append(f"\nschema code ({len(replays)}):")
+    for replay in replays:
+        out.append(f"  {replay['path']}:{replay['line']} {replay['function']}: "
+                   f"{replay['status']}")
     return "\n".join(out)
 
 

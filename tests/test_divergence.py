@@ -308,3 +308,27 @@ def test_findings_iff_the_paths_part(tmp_path_factory: pytest.TempPathFactory,
         assert [(d.column, "fresh install fails" in d.message) for d in got] == [(first, True)]
     else:
         assert got == []
+
+
+@pytest.mark.parametrize(("name", "status"), [
+    ("unknown condition", "not replayed: a condition it cannot evaluate: "
+                          "`os.environ.get(\"FAST_INIT\")` at db.py:"),
+    ("computed migrations", "not replayed: a loop over data it cannot see"),
+    ("incremental versions", "replayed from an empty database and from user_version 1: they "
+                             "end with the same schema"),
+    ("fresh branch returns early", "they end differently"),
+    ("incremental versions, CREATE edited in place",
+     "a fresh install fails: duplicate column name: rating"),
+])
+def test_contracts_say_what_each_replay_found(tmp_path: Path, name: str, status: str) -> None:
+    """``dbharness contracts`` lists each starting point of the schema code and the outcome,
+    or why it was not replayed: the user sees why a silent check stayed silent."""
+    from harness.check import run_check
+    from harness.config import Config
+    from harness.contracts_report import contracts_text
+    from tests.helpers import write_project
+
+    write_project(tmp_path, {"db.py": HEAD + textwrap.dedent(CASES[name][0]).lstrip("\n")})
+    text = contracts_text(run_check(Config.from_sources(tmp_path, cache=False)).model)
+    section = text.split("schema code (1):\n", 1)[1]
+    assert section.startswith("  db.py:") and " init: " in section and status in section, text

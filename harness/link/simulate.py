@@ -97,6 +97,7 @@ class Path:
     skipped: dict[tuple[str, str], Skip] = field(default_factory=dict)
     failure: Failure | None = None
     steps: int = 0
+    at: Location | None = None  # the step running now
 
 
 @dataclass
@@ -181,12 +182,13 @@ class Simulator:
         return (facts, program), frame
 
     # --- one root, both paths ------------------------------------------------------------------
-    def replay(self, root: Program) -> Replay | None:
+    def replay(self, root: Program) -> Replay | str:
+        """Both paths replayed, or why not (for ``dbharness contracts``)."""
         facts, program = root
         ops = list(self._ops_steps(program.steps, _Frame(facts.module, facts.path, {}), 0,
                                    {(facts.module, program.function)}, ()))
         if not any(o.kind == "create" for o in ops) or not any(o.kind == "add" for o in ops):
-            return None  # nothing that could make a fresh install and an upgrade differ
+            return "no CREATE TABLE and ADD COLUMN to compare"
         start = _start_version(ops)
         fresh = Path("fresh", SchemaBuilder(self.dialect, strict=True), 0)
         upgraded = Path("upgraded", SchemaBuilder(self.dialect, strict=True,
@@ -197,8 +199,11 @@ class Simulator:
                 self._run(program.steps, frame, path, 0, (facts.module, program.function))
             except Failed as failed:
                 path.failure = failed.failure
-            except (Unknown, RecursionError):
-                return None
+            except Unknown as unknown:
+                at = f" at {path.at.path}:{path.at.line}" if path.at is not None else ""
+                return f"not replayed: {unknown}{at}"
+            except RecursionError:
+                return "not replayed: nested too deep"
         return Replay(facts.module, facts.path, program, fresh, upgraded, start, tuple(ops))
 
     def _run(self, steps: tuple[Step, ...], frame: _Frame, path: Path, depth: int,
@@ -212,14 +217,14 @@ class Simulator:
                 return
             path.steps += 1
             if path.steps > MAX_STEPS:
-                raise Unknown("too long")
-            where = Location(frame.path, step.line, step.col)
+                raise Unknown(f"more than {MAX_STEPS} steps")
+            where = path.at = Location(frame.path, step.line, step.col)
             kind = step.kind
             if kind == "sql":
                 self._sql(step, frame, path, where)
             elif kind == "stamp":
                 if step.version is None:
-                    raise Unknown("computed user_version")
+                    raise Unknown("a user_version stamp that is not a constant")
                 path.version, path.stamped_at = step.version, where
             elif kind == "read":
                 frame.env[step.var] = path.version
@@ -248,7 +253,8 @@ class Simulator:
             elif kind == "return":
                 frame.returned = where
             else:  # raise, opaque
-                raise Unknown(kind)
+                raise Unknown("a raise" if kind == "raise" else
+                              "a loop over data it cannot see, or a while/match")
 
     def _call(self, step: Step, frame: _Frame, path: Path, depth: int,
               key: tuple[str, str]) -> None:
@@ -280,7 +286,7 @@ class Simulator:
         if cond.kind == "version":
             value = path.version if cond.var == "$db" else frame.env.get(cond.var)
             if value is None:
-                raise Unknown("version not known")
+                raise Unknown(f"`{cond.source}` compares a value it cannot know")
             return _compare(value, cond.op, cond.value)
         if cond.kind == "column":
             name = cond.table or self._param_text(cond.table_param, frame)
@@ -288,14 +294,14 @@ class Simulator:
             table = path.builder.schema.table(name)
             present = table is not None and table.column(column) is not None
             return not present if cond.negated else present
-        raise Unknown("condition")
+        raise Unknown(f"a condition it cannot evaluate: `{cond.source}`")
 
     # --- SQL ----------------------------------------------------------------------------------
     @staticmethod
     def _param_text(name: str, frame: _Frame) -> str:
         arg = frame.params.get(name)
         if not isinstance(arg, TextArg) or arg.text.holes:
-            raise Unknown(f"parameter {name} not known")
+            raise Unknown(f"parameter {name} is not a known constant")
         return arg.text.text
 
     def _text(self, arg: Arg | None, frame: _Frame) -> Text | None:
@@ -318,11 +324,11 @@ class Simulator:
         text = self._text(step.sql, frame)
         if text is None or text.holes:
             if text is None or DDL_HINT.search(text.text) or frame.in_try:
-                raise Unknown("SQL not known")
+                raise Unknown("SQL it cannot see (computed, or handed in)")
             return
         parsed = parse_sql(text.text, self.dialect)
         if parsed.errors or parsed.skipped:
-            raise Unknown("SQL does not parse")
+            raise Unknown("SQL that does not parse")
         for statement in parsed.statements:
             line, col = text.locate(statement.start)
             self._statement(statement, frame, path, Location(where.path, line, col), text)
@@ -459,8 +465,9 @@ def _holds(guards: tuple[tuple[Cond, bool], ...], version: int) -> bool | None:
 
 
 def _start_version(ops: list[Op]) -> int:
-    """The user_version of the oldest database the migrations upgrade: the last version at
-    which the earliest version-guarded ADD COLUMN still runs."""
+    """The user_version of the oldest database the migrations upgrade: for each
+    version-guarded ADD COLUMN the oldest version at which it runs (``< 3``: 2, ``== 2``: 2,
+    ``!= 0``: 1), and of those the oldest."""
     candidates = []
     for op in ops:
         if op.kind != "add":
@@ -471,8 +478,10 @@ def _start_version(ops: list[Op]) -> int:
             op_ = cond.op if want else NEGATED[cond.op]
             if op_ == "<":
                 candidates.append(cond.value - 1)
-            elif op_ in ("<=", "=="):
+            elif op_ in ("<=", "==", ">="):
                 candidates.append(cond.value)
+            elif op_ == ">" or (op_ == "!=" and cond.value == 0):
+                candidates.append(cond.value + 1)  # ``if version:``: an upgrade is at least 1
     return max(0, min(candidates)) if candidates else 0
 
 

@@ -325,16 +325,16 @@ class _Walk:
             text = value
         facts = self.executes_at(node)
         if text is None:
-            texts = {_sql_of(e) for e in facts}
-            if len(facts) == 0 or len(texts) != 1:
-                return []  # not SQL we know (or a loop the extractor unrolled)
-            sql = facts[0].sql
-            if isinstance(sql, TextArg):
-                text = sql.text
-            elif isinstance(sql, (ParamArg, RefArg)):
-                return [Step("sql", line, col, sql=sql)]
-            else:
+            if not facts:
                 return []
+            texts = {_sql_of(e) for e in facts}
+            sql = facts[0].sql
+            if len(texts) != 1 or not isinstance(sql, (TextArg, ParamArg, RefArg)):
+                # SQL computed here (or a loop the extractor unrolled): it could be DDL
+                return [Step("opaque", line, col)]
+            if not isinstance(sql, TextArg):
+                return [Step("sql", line, col, sql=sql)]
+            text = sql.text
         if USER_VERSION_READ.match(text.text):
             self.pending_read = True
             return []

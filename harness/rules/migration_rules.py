@@ -124,7 +124,7 @@ def check_schema_divergence(model: Model) -> Iterator[Diagnostic]:
     simulator = Simulator(model.files, model.index, model.dialect)
     for root in simulator.roots():
         replay = simulator.replay(root)
-        if replay is not None:
+        if isinstance(replay, Replay):
             yield from _fresh_failure(replay)
             if replay.fresh.failure is None and replay.upgraded.failure is None:
                 yield from _parted(replay)
