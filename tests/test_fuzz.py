@@ -81,6 +81,19 @@ FRAGMENTS = [
     "with conn:\n    conn.execute(SQL, {'a': 1})", "items = [{'a': i} for i in range(3)]",
     "async def g(c):\n    await c.execute(SQL)", "print(*d, **d)",
     "s = f'INSERT INTO {t} ({cols}) VALUES ({marks})'\nconn.execute(s, tuple(d.values()))",
+    # schema code: user_version reads and stamps, version guards, migration tables, probes
+    "v = conn.execute('PRAGMA user_version').fetchone()[0]",
+    "if v < 2:\n    conn.execute('ALTER TABLE t ADD COLUMN c TEXT')\n"
+    "    conn.execute('PRAGMA user_version = 2')",
+    "M = [(2, 'ALTER TABLE t ADD COLUMN c TEXT'), (3, SQL)]",
+    "def init(conn):\n    v = conn.execute('PRAGMA user_version').fetchone()[0]\n"
+    "    if v == 0:\n        conn.execute('CREATE TABLE t (id INTEGER PRIMARY KEY)')\n"
+    "        conn.execute(f'PRAGMA user_version = {len(M)}')\n        return\n"
+    "    for n, q in M:\n        if v < n:\n            conn.execute(q)",
+    "cols = [r[1] for r in conn.execute('PRAGMA table_info(t)')]\nif 'c' not in cols:\n"
+    "    conn.execute(SQL)",
+    "def migrate(self):\n    if self.version == 1:\n        self.add_column('t', 'c', 'TEXT')",
+    "while v < 3:\n    conn.execute(SQL)\n    v += 1",
 ]
 
 
