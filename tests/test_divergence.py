@@ -332,3 +332,12 @@ def test_contracts_say_what_each_replay_found(tmp_path: Path, name: str, status:
     text = contracts_text(run_check(Config.from_sources(tmp_path, cache=False)).model)
     section = text.split("schema code (1):\n", 1)[1]
     assert section.startswith("  db.py:") and " init: " in section and status in section, text
+
+
+def test_the_rule_page_example_is_flagged(tmp_path: Path) -> None:
+    """The example `dbharness rule schema-divergence` shows is itself a finding."""
+    from harness.rules.migration_rules import SCHEMA_DIVERGENCE
+
+    code = HEAD + "def init(conn):\n" + textwrap.indent(SCHEMA_DIVERGENCE.doc.example, "    ")
+    got = findings(tmp_path, {"db.py": code + "\n"})
+    assert [(d.rule, d.column) for d in got] == [("schema-divergence", "rating")]

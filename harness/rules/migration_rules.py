@@ -224,9 +224,16 @@ SCHEMA_DIVERGENCE = Rule(
         why="Fresh installs and upgraded databases then run different schemas: the code "
             "breaks for one group only (a fresh-install branch that stamps the latest "
             "version but creates an older table; an ADD COLUMN that crashes fresh installs).",
-        example='cur.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, c TEXT)")\n'
-                'cur.execute("ALTER TABLE t ADD COLUMN c TEXT")',
-        fix="Guard the ALTER (probe the column) or gate it on a schema version.",
+        example='version = conn.execute("PRAGMA user_version").fetchone()[0]\n'
+                'if version == 0:  # fresh install: the latest version, but an old CREATE\n'
+                '    conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")\n'
+                '    conn.execute("PRAGMA user_version = 2")\n'
+                '    return\n'
+                'if version < 2:\n'
+                '    conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")',
+        fix="Make the fresh install's CREATE TABLE declare what the migrations add (or let it "
+            "run them); guard an ADD COLUMN that a fresh install also reaches (probe the "
+            "column, or gate it on the version). `dbharness contracts` shows each replay.",
     ),
     check_schema_divergence,
 )
