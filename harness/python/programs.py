@@ -95,11 +95,12 @@ class ProgramBuilder:
             return ()
         # A function that calls schema code in this file is schema code too (init → migrate).
         names = {q.rsplit(".", 1)[-1] for q in schema_fns}
+        called = {q: self._called_names(node) for q, _, node in self.functions}
         changed = True
         while changed:
             changed = False
-            for qualname, _, node in self.functions:
-                if qualname not in schema_fns and self._called_names(node) & names:
+            for qualname, _, _node in self.functions:
+                if qualname not in schema_fns and called[qualname] & names:
                     schema_fns.add(qualname)
                     names.add(qualname.rsplit(".", 1)[-1])
                     changed = True
