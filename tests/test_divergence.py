@@ -341,3 +341,37 @@ def test_the_rule_page_example_is_flagged(tmp_path: Path) -> None:
     code = HEAD + "def init(conn):\n" + textwrap.indent(SCHEMA_DIVERGENCE.doc.example, "    ")
     got = findings(tmp_path, {"db.py": code + "\n"})
     assert [(d.rule, d.column) for d in got] == [("schema-divergence", "rating")]
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_probe_guards_always_converge(tmp_path_factory: pytest.TempPathFactory,
+                                      data: st.DataObject) -> None:
+    """Each migrated column added behind its own guard (a table_info probe or a SELECT in a
+    try), an unguarded ADD COLUMN for others: whatever the CREATE TABLE IF NOT EXISTS
+    declares, only an unguarded ADD of a column the CREATE already has is reported (a fresh
+    install fails there), never a guarded one."""
+    names = data.draw(st.lists(NAMES, min_size=2, max_size=6, unique=True))
+    split = data.draw(st.integers(1, len(names) - 1))
+    base, migrated = names[:split], names[split:]
+    in_create = data.draw(st.lists(st.sampled_from(migrated), unique=True))
+    guard = {c: data.draw(st.sampled_from(["probe", "try", "none"])) for c in migrated}
+    columns = ", ".join(f"{c} TEXT" for c in base + in_create)
+    create = f"CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, {columns})"
+    lines = ["def init(conn):", f"    conn.execute('{create}')"]
+    for column in migrated:
+        add = f"conn.execute('ALTER TABLE t ADD COLUMN {column} TEXT')"
+        if guard[column] == "probe":
+            lines += ["    cols = [r[1] for r in conn.execute('PRAGMA table_info(t)')]",
+                      f"    if '{column}' not in cols:", f"        {add}"]
+        elif guard[column] == "try":
+            lines += ["    try:", f"        conn.execute('SELECT {column} FROM t LIMIT 1')",
+                      "    except sqlite3.OperationalError:", f"        {add}"]
+        else:
+            lines.append(f"    {add}")
+    root = tmp_path_factory.mktemp("probes")
+    got = [d for d in findings(root, {"db.py": HEAD + "\n".join(lines) + "\n"})
+           if d.rule == "schema-divergence"]
+    crashing = [c for c in migrated if guard[c] == "none" and c in in_create]
+    assert [d.column for d in got] == crashing[:1], "\n".join(map(str, got))
