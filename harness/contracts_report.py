@@ -48,12 +48,10 @@ def schema_code(model: Model) -> list[dict[str, Any]]:
         elif replay.fresh.failure is not None:
             status = f"a fresh install fails: {replay.fresh.failure.message}"
         elif replay.upgraded.failure is not None:
-            status = (f"an upgrade from user_version {replay.start_version} fails: "
-                      f"{replay.upgraded.failure.message}")
+            status = f"{replay.upgraded_from} fail: {replay.upgraded.failure.message}"
         else:
             same = replay.fresh.builder.schema == replay.upgraded.builder.schema
-            status = (f"replayed from an empty database and from user_version "
-                      f"{replay.start_version}: "
+            status = (f"replayed from an empty database and as {replay.upgraded_from}: "
                       + ("they end with the same schema" if same else "they end differently"))
         out.append({"path": facts.path, "line": program.line, "function": program.function,
                     "status": status})

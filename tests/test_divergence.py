@@ -207,6 +207,31 @@ CASES: dict[str, tuple[str, str | None]] = {
                     self.conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
                     self.conn.execute("PRAGMA user_version = 2")
     ''', None),
+    # Fresh installs told apart by a sqlite_master probe.
+    "sqlite_master probe, fresh CREATE older": ('''
+        def init(conn):
+            row = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                               "AND name = 'items'").fetchone()
+            if row is None:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+                return
+            cols = [r[1] for r in conn.execute("PRAGMA table_info(items)")]
+            if "rating" not in cols:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+    ''', "row is None"),
+    "sqlite_master probe, fresh CREATE current": ('''
+        def init(conn):
+            cur = conn.cursor()
+            cur.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
+                        "('items', 'tags')")
+            if not cur.fetchall():
+                cur.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, "
+                            "rating INTEGER)")
+            else:
+                cols = [r[1] for r in cur.execute("PRAGMA table_info(items)")]
+                if "rating" not in cols:
+                    cur.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+    ''', None),
     # What the replay cannot evaluate, it does not judge.
     "unknown condition": ('''
         def init(conn):
@@ -314,8 +339,8 @@ def test_findings_iff_the_paths_part(tmp_path_factory: pytest.TempPathFactory,
     ("unknown condition", "not replayed: a condition it cannot evaluate: "
                           "`os.environ.get(\"FAST_INIT\")` at db.py:"),
     ("computed migrations", "not replayed: a loop over data it cannot see"),
-    ("incremental versions", "replayed from an empty database and from user_version 1: they "
-                             "end with the same schema"),
+    ("incremental versions", "replayed from an empty database and as databases upgraded "
+                             "from user_version 1: they end with the same schema"),
     ("fresh branch returns early", "they end differently"),
     ("incremental versions, CREATE edited in place",
      "a fresh install fails: duplicate column name: rating"),

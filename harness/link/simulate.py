@@ -124,6 +124,13 @@ class Replay:
     start_version: int
     ops: tuple[Op, ...]
 
+    @property
+    def upgraded_from(self) -> str:
+        """How to name the upgraded starting point in a message."""
+        if any(c.kind == "version" for op in self.ops for c, _ in op.guards):
+            return f"databases upgraded from user_version {self.start_version}"
+        return "existing databases (created by older code)"
+
 
 Program = tuple[FileFacts, ProgramFact]
 
@@ -288,6 +295,11 @@ class Simulator:
             if value is None:
                 raise Unknown(f"`{cond.source}` compares a value it cannot know")
             return _compare(value, cond.op, cond.value)
+        if cond.kind == "table":
+            schema = path.builder.schema
+            names = cond.table.split(",")
+            exists = len(schema) > 0 if names == ["*"] else any(n in schema for n in names)
+            return not exists if cond.negated else exists
         if cond.kind == "column":
             name = cond.table or self._param_text(cond.table_param, frame)
             column = cond.column or self._param_text(cond.column_param, frame)

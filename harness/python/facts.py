@@ -187,7 +187,9 @@ class Cond:
 
     ``version``: ``var op value`` where ``var`` holds the ``PRAGMA user_version`` read (``$db``
     reads it in place); ``column``: ``column`` is (``negated``: is not) among ``table``'s
-    columns, from a ``PRAGMA table_info`` result; ``unknown``: anything else."""
+    columns, from a ``PRAGMA table_info`` result; ``table``: one of ``table`` (comma
+    separated; ``*``: any) exists (``negated``: none does), from a ``sqlite_master`` probe;
+    ``unknown``: anything else."""
 
     kind: str
     source: str  # the test as written, for messages

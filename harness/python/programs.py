@@ -171,6 +171,9 @@ class _Walk:
         self.env: dict[str, LoopValue] = {}
         self.version_vars: set[str] = set()
         self.pending_read = False  # ``cur.execute("PRAGMA user_version")`` then fetchone()
+        # ``SELECT name FROM sqlite_master WHERE name = 't'``: which tables a probe asks about
+        self.pending_probe: tuple[str, ...] | None = None
+        self.probe_vars: dict[str, tuple[str, ...]] = {}
         self.pragma_table: tuple[str, str] | None = None  # (table, or a parameter's name)
         self.params: frozenset[str] = frozenset()
         self.returns_version = False
@@ -261,7 +264,13 @@ class _Walk:
                 if isinstance(node, ast.Name):
                     self.version_vars.discard(node.id)
                     self.env.pop(node.id, None)
+        probed = self.probed_tables(value)
+        if name is not None:
+            self.probe_vars.pop(name, None)
         if name is None:
+            return steps
+        if probed is not None:
+            self.probe_vars[name] = probed
             return steps
         if reads:
             self.pending_read = False
@@ -339,6 +348,10 @@ class _Walk:
         if USER_VERSION_READ.match(text.text):
             self.pending_read = True
             return []
+        probe = _master_probe(text.text)
+        self.pending_probe = probe  # a later fetchone() reads this statement's rows
+        if probe is not None:
+            return []
         if USER_VERSION_SET.match(text.text) is None and "user_version" in text.text.lower() \
                 and text.holes:
             return [Step("stamp", line, col, version=None)]
@@ -397,6 +410,10 @@ class _Walk:
         def unknown() -> Cond:
             return Cond("unknown", source, line, col)
 
+        probe = self.table_test(test)
+        if probe is not None:
+            tables, exists = probe
+            return Cond("table", source, line, col, table=",".join(tables), negated=not exists)
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             var = self.version_ref(test.operand)
             return Cond("version", source, line, col, var, "==", 0) if var else unknown()
@@ -426,6 +443,34 @@ class _Walk:
         if var and number is not None:
             return Cond("version", source, line, col, var, symbol, number)
         return unknown()
+
+    def probed_tables(self, node: ast.expr) -> tuple[str, ...] | None:
+        """The tables a ``sqlite_master`` probe asks about, when ``node`` fetches its rows."""
+        if not _fetches(node):
+            return None
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call):
+                for e in self.executes_at(call):
+                    found = _master_probe(_sql_of(e) or "")
+                    if found is not None:
+                        return found
+        return self.pending_probe
+
+    def table_test(self, test: ast.expr) -> tuple[tuple[str, ...], bool] | None:
+        """``if row is None`` / ``if not rows`` / ``if row:`` on a sqlite_master probe:
+        (the tables, whether the branch runs when one of them exists)."""
+        exists = True
+        while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, exists = test.operand, not exists
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(
+                test.comparators[0], ast.Constant) and test.comparators[0].value is None \
+                and isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+            exists = exists == isinstance(test.ops[0], ast.IsNot)
+            test = test.left
+        if isinstance(test, ast.Name) and test.id in self.probe_vars:
+            return self.probe_vars[test.id], exists
+        tables = self.probed_tables(test) if isinstance(test, ast.Call) else None
+        return (tables, exists) if tables is not None else None
 
     def version_ref(self, node: ast.expr) -> str:
         if isinstance(node, ast.Name) and node.id in self.version_vars:
@@ -569,6 +614,36 @@ class _Walk:
             return None
         value = self.ex.ev(node, self.ex._module_scope)
         return value if isinstance(value, Text) and not value.holes else None
+
+
+def _master_probe(text: str) -> tuple[str, ...] | None:
+    """``SELECT name FROM sqlite_master WHERE type='table' AND name IN ('a', 'b')``: the
+    tables it asks about (``*``: any table), or None when it is no such probe."""
+    if "sqlite_master" not in text.lower() and "sqlite_schema" not in text.lower():
+        return None
+    from sqlglot import exp
+
+    from harness.sql.parse import parse_sql
+
+    parsed = parse_sql(text)
+    if len(parsed.statements) != 1 or parsed.errors:
+        return None
+    select = parsed.statements[0].expression
+    if not isinstance(select, exp.Select) or select.args.get("joins"):
+        return None
+    sources = [t.name.lower() for t in select.find_all(exp.Table)]
+    if sources not in (["sqlite_master"], ["sqlite_schema"]):
+        return None
+    names: list[str] = []
+    for node in select.find_all(exp.EQ, exp.In):
+        column = node.this
+        if not (isinstance(column, exp.Column) and column.name.lower() in ("name", "tbl_name")):
+            continue
+        values = [node.expression] if isinstance(node, exp.EQ) else node.expressions
+        if not values or not all(isinstance(v, exp.Literal) and v.is_string for v in values):
+            return None  # a placeholder or an expression: not known here
+        names.extend(v.name for v in values)
+    return tuple(names) or ("*",)
 
 
 def _single_name(targets: list[ast.expr]) -> str | None:

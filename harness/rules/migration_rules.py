@@ -168,12 +168,10 @@ def _parted(replay: Replay) -> Iterator[Diagnostic]:
         got = {c.key: c.name for c in other.columns}
         for key in sorted(set(got) - set(have)):
             yield from _lacking(replay, fresh, upgraded, table.name, got[key],
-                                "fresh installs end", f"databases upgraded from user_version "
-                                f"{replay.start_version} have it")
+                                "fresh installs end", f"{replay.upgraded_from} have it")
         for key in sorted(set(have) - set(got)):
             yield from _lacking(replay, upgraded, fresh, table.name, have[key],
-                                f"databases upgraded from user_version {replay.start_version} "
-                                "end", "fresh installs have it")
+                                f"{replay.upgraded_from} end", "fresh installs have it")
 
 
 def _lacking(replay: Replay, lacking: Path, having: Path, table: str, column: str,
@@ -194,13 +192,16 @@ def _lacking(replay: Replay, lacking: Path, having: Path, table: str, column: st
         return  # migration-guard-mismatch says it better
     else:
         state = "true" if skipped.outcome else "false"
-        at = f"user_version {skipped.version}"
-        stamp = lacking.stamped_at
-        if stamp is not None and cond.kind == "version":
-            at += (f", stamped at line {stamp.line}" if lacking.version == skipped.version else
-                   f" at that point; it is stamped {lacking.version} at line {stamp.line}")
-        because = (f"`{cond.source}` is {state} there ({at}), so the migration that adds it "
-                   "never runs")
+        at = ""
+        if cond.kind == "version":
+            at = f" (user_version {skipped.version}"
+            stamp = lacking.stamped_at
+            if stamp is not None:
+                at += (f", stamped at line {stamp.line}" if lacking.version == skipped.version
+                       else f" at that point; it is stamped {lacking.version} at line "
+                            f"{stamp.line}")
+            at += ")"
+        because = f"`{cond.source}` is {state} there{at}, so the migration that adds it never runs"
     where = skipped.where
     yield SCHEMA_DIVERGENCE.diagnostic(
         where,
