@@ -220,8 +220,9 @@ SCHEMA_DIVERGENCE = Rule(
              "install) and from the oldest database it upgrades (its CREATE TABLEs without the "
              "columns its migrations add, at the user_version they start from), with its "
              "guards evaluated (`PRAGMA user_version` comparisons, `PRAGMA table_info` "
-             "membership, SELECT-in-try probes, IF NOT EXISTS), ends with different columns, "
-             "or fails on a fresh install. The finding names the guard responsible.",
+             "membership, `sqlite_master` probes, SELECT-in-try probes, IF NOT EXISTS), "
+             "ends with different columns, or fails on a fresh install. The finding names the "
+             "guard responsible.",
         why="Fresh installs and upgraded databases then run different schemas: the code "
             "breaks for one group only (a fresh-install branch that stamps the latest "
             "version but creates an older table; an ADD COLUMN that crashes fresh installs).",
