@@ -400,3 +400,42 @@ def test_probe_guards_always_converge(tmp_path_factory: pytest.TempPathFactory,
            if d.rule == "schema-divergence"]
     crashing = [c for c in migrated if guard[c] == "none" and c in in_create]
     assert [d.column for d in got] == crashing[:1], "\n".join(map(str, got))
+
+
+SCHEMA_MODULE = '''
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS items (
+        id INTEGER PRIMARY KEY,
+        name TEXT,
+        rating INTEGER
+    )""",
+    "CREATE INDEX IF NOT EXISTS items_name ON items (name)",
+]
+'''
+MIGRATE_MODULE = '''
+import sqlite3
+
+from .schema import SCHEMA
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    for statement in SCHEMA:
+        conn.execute(statement)
+{add}
+'''
+
+
+@pytest.mark.parametrize(("add", "flagged"), [
+    ("    cols = [r[1] for r in conn.execute('PRAGMA table_info(items)')]\n"
+     "    if 'rating' not in cols:\n"
+     "        conn.execute('ALTER TABLE items ADD COLUMN rating INTEGER')", False),
+    ("    conn.execute('ALTER TABLE items ADD COLUMN rating INTEGER')", True),
+])
+def test_schema_list_imported_from_another_module(tmp_path: Path, add: str,
+                                                  flagged: bool) -> None:
+    """``for statement in SCHEMA: conn.execute(statement)`` with SCHEMA imported: the replay
+    runs each statement of the list (the generated benchmark project has 87 of these)."""
+    got = findings(tmp_path, {"app/__init__.py": "", "app/schema.py": SCHEMA_MODULE,
+                              "app/migrate.py": MIGRATE_MODULE.replace("{add}", add)})
+    assert [(d.rule, d.path, d.column) for d in got] == (
+        [("schema-divergence", "app/migrate.py", "rating")] if flagged else [])

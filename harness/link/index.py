@@ -79,6 +79,15 @@ class ProjectIndex:
                 return text
         return None
 
+    def sequence(self, module: str, name: str) -> tuple[Text, ...] | None:
+        """A module-level list of SQL strings (``SCHEMA = ["CREATE ...", ...]``)."""
+        mod = self.find_module(module)
+        facts = self.files.get(mod) if mod else None
+        for seq_name, items in facts.sequences if facts is not None else ():
+            if seq_name == name:
+                return items
+        return None
+
     def is_external(self, module: str, name: str) -> bool:
         """Does ``name`` in ``module`` come from an import outside the project?"""
         facts = self.files.get(module)

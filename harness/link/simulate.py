@@ -192,8 +192,11 @@ class Simulator:
     def replay(self, root: Program) -> Replay | str:
         """Both paths replayed, or why not (for ``dbharness contracts``)."""
         facts, program = root
-        ops = list(self._ops_steps(program.steps, _Frame(facts.module, facts.path, {}), 0,
-                                   {(facts.module, program.function)}, ()))
+        try:
+            ops = list(self._ops_steps(program.steps, _Frame(facts.module, facts.path, {}), 0,
+                                       {(facts.module, program.function)}, ()))
+        except Unknown as unknown:
+            return f"not replayed: {unknown}"
         if not any(o.kind == "create" for o in ops) or not any(o.kind == "add" for o in ops):
             return "no CREATE TABLE and ADD COLUMN to compare"
         start = _start_version(ops)
@@ -250,6 +253,13 @@ class Simulator:
                 frame.guards = saved
             elif kind == "try":
                 self._try(step, frame, path, depth, key)
+            elif kind == "each":
+                for item in self._sequence(step):
+                    frame.params[step.var] = TextArg(item)
+                    self._run(step.body, frame, path, depth, key)
+                    if _take_control(frame) == "break" or frame.returned is not None:
+                        break
+                frame.params.pop(step.var, None)
             elif kind == "loop":
                 for iteration in step.body:
                     self._run(iteration.body, frame, path, depth, key)
@@ -276,6 +286,13 @@ class Simulator:
         self._run(program.steps, inner, path, depth + 1, (facts.module, program.function))
         if step.kind == "read_call":
             frame.env[step.var] = path.version if program.returns_version else None
+
+    def _sequence(self, step: Step) -> tuple[Text, ...]:
+        ref = step.sql
+        items = self.index.sequence(ref.module, ref.name) if isinstance(ref, RefArg) else None
+        if items is None:
+            raise Unknown("a loop over a list it cannot see")
+        return items
 
     def _try(self, step: Step, frame: _Frame, path: Path, depth: int,
              key: tuple[str, str]) -> None:
@@ -419,6 +436,11 @@ class Simulator:
                         yield from self._ops_steps(
                             program.steps, inner, depth + 1,
                             seen | {(facts.module, program.function)}, guards)
+            elif step.kind == "each":
+                for item in self._sequence(step):
+                    inner = _Frame(frame.module, frame.path,
+                                   {**frame.params, step.var: TextArg(item)})
+                    yield from self._ops_steps(step.body, inner, depth, seen, guards)
             elif step.kind == "if" and step.cond is not None:
                 yield from self._ops_steps(step.body, frame, depth, seen,
                                            (*guards, (step.cond, True)))

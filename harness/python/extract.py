@@ -127,6 +127,7 @@ class Extractor:
         self.class_constants: dict[str, dict[str, Text]] = {}
         self.ddl: dict[tuple[int, int, str], Text] = {}
         self.guards: list[GuardFact] = []
+        self.sequences: list[tuple[str, tuple[Text, ...]]] = []  # SCHEMA = ["CREATE ...", ...]
         self._class_attrs: dict[str, dict[str, tuple[str, ...]]] = {}
         self._class_records: dict[str, dict[str, DictValue]] = {}
         self._module_scope = _Scope(None, None, frozenset())
@@ -143,6 +144,11 @@ class Extractor:
                 self.instances.append((name, value.callee.chain))
             if isinstance(value, Text) and not value.holes:
                 self.constants[name] = value
+            if isinstance(value, Seq) and value.items and all(
+                    isinstance(i, Text) and not i.holes for i in value.items) and any(
+                    isinstance(i, Text) and DDL_HINT.search(i.text) for i in value.items):
+                self.sequences.append((name, tuple(i for i in value.items
+                                                   if isinstance(i, Text))))
         for cls, consts in self.class_constants.items():
             for name, text in consts.items():
                 self.constants[f"{cls}.{name}"] = text
@@ -158,7 +164,7 @@ class Extractor:
             functions=tuple(self.functions), classes=tuple(classes), calls=tuple(self.calls),
             executes=tuple(self.executes), instances=tuple(self.instances),
             constants=tuple(sorted(self.constants.items())), ddl=tuple(self.ddl.values()),
-            guards=tuple(self.guards), programs=programs,
+            guards=tuple(self.guards), programs=programs, sequences=tuple(self.sequences),
             suppressions=suppressions(self.lines),
         )
 

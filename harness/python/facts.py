@@ -214,7 +214,9 @@ class Step:
     user_version in ``var``; ``read_call`` stores what ``call`` returns in ``var``; ``call``
     runs another function (``args``: what it is given); ``if`` runs ``body`` or ``orelse``;
     ``try`` runs ``body`` and, when a statement in it fails, ``handlers``, else ``orelse``;
-    ``return`` ends the function; ``opaque`` is schema code that cannot be followed."""
+    ``return`` ends the function; ``each`` runs ``body`` once per string of the module-level
+    list ``sql`` (a ``RefArg``) with ``var`` bound to it; ``opaque`` is schema code that cannot
+    be followed."""
 
     kind: str
     line: int
@@ -288,6 +290,7 @@ class FileFacts:
     ddl: tuple[Text, ...] = ()
     guards: tuple[GuardFact, ...] = ()
     programs: tuple[ProgramFact, ...] = ()
+    sequences: tuple[tuple[str, tuple[Text, ...]], ...] = ()  # module-level lists of DDL
     parsed: tuple[tuple[str, Any], ...] = ()  # (SQL text, ParsedSql) parsed at extraction
     dialect: str = "sqlite"
     suppressions: tuple[tuple[int, frozenset[str]], ...] = ()

@@ -174,6 +174,7 @@ class _Walk:
         # ``SELECT name FROM sqlite_master WHERE name = 't'``: which tables a probe asks about
         self.pending_probe: tuple[str, ...] | None = None
         self.probe_vars: dict[str, tuple[str, ...]] = {}
+        self.each_vars: set[str] = set()  # loop variables over a list of SQL strings
         self.pragma_table: tuple[str, str] | None = None  # (table, or a parameter's name)
         self.params: frozenset[str] = frozenset()
         self.returns_version = False
@@ -329,6 +330,8 @@ class _Walk:
             found = USER_VERSION_SET.match(stamped)
             if found:
                 return [Step("stamp", line, col, version=int(found.group(2)))]
+        if isinstance(first, ast.Name) and first.id in self.each_vars:
+            return [Step("sql", line, col, sql=ParamArg(first.id))]
         if isinstance(first, ast.Name) and isinstance(self.env.get(first.id), Text):
             value = self.env[first.id]
             assert isinstance(value, Text)
@@ -549,8 +552,27 @@ class _Walk:
             if any(i.body for i in iterations):
                 return [Step("loop", line, col, body=tuple(iterations))]
             return []
+        ref = self._sequence_ref(stmt.iter)
+        if ref is not None and isinstance(stmt.target, ast.Name):
+            # ``for statement in SCHEMA: conn.execute(statement)``, SCHEMA a list of DDL
+            # strings, perhaps imported: resolved when the project is linked
+            self.each_vars.add(stmt.target.id)
+            body = self.block(stmt.body)
+            self.each_vars.discard(stmt.target.id)
+            return [Step("each", line, col, sql=ref, var=stmt.target.id, body=body)] \
+                if body else []
         inner = self.block(stmt.body) + self.block(stmt.orelse)
         return [Step("opaque", line, col)] if inner else []
+
+    def _sequence_ref(self, node: ast.expr) -> RefArg | None:
+        if not isinstance(node, ast.Name) or node.id in self.env:
+            return None
+        imported = self.ex.import_map.get(node.id)
+        if imported is not None and imported.name is not None:
+            return RefArg(imported.module, imported.name)
+        if any(name == node.id for name, _ in self.ex.sequences):
+            return RefArg(self.ex.module, node.id)
+        return None
 
     def literal_items(self, node: ast.expr) -> list[tuple[LoopValue, ...]] | None:
         """The items of a loop over module-level literal data, each as a tuple of values."""
