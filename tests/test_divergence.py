@@ -232,6 +232,34 @@ CASES: dict[str, tuple[str, str | None]] = {
                 if "rating" not in cols:
                     cur.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
     ''', None),
+    # Schema code split over classes: creating the instance runs its __init__.
+    "constructor runs the migrations": ('''
+        class Migrations:
+            def __init__(self, conn):
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version < 2:
+                    conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+                    conn.execute("PRAGMA user_version = 2")
+
+        class Store:
+            def __init__(self, conn):
+                conn.execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, "
+                             "rating INTEGER)")
+                Migrations(conn)
+    ''', "fails"),
+    "constructor runs guarded migrations": ('''
+        class Migrations:
+            def __init__(self, conn):
+                cols = [r[1] for r in conn.execute("PRAGMA table_info(items)")]
+                if "rating" not in cols:
+                    conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+
+        class Store:
+            def __init__(self, conn):
+                conn.execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, "
+                             "rating INTEGER)")
+                Migrations(conn)
+    ''', None),
     # What the replay cannot evaluate, it does not judge.
     "unknown condition": ('''
         def init(conn):

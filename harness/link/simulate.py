@@ -166,9 +166,25 @@ class Simulator:
         assert step.call is not None
         target = self.index.resolve_call(module, step.call)
         if target is None:
-            return None
+            return self._constructor(module, step)
         found = self.programs.get((target.module, target.function.qualname))
         return (target.bound, found) if found is not None else None
+
+    def _constructor(self, module: str, step: Step) -> tuple[bool, Program] | None:
+        """``Migrator(conn)``: creating an instance runs its class's ``__init__``."""
+        assert step.call is not None
+        if step.call.callee.root != "name":
+            return None
+        symbol = self.index.resolve_chain(module, step.call.callee.chain)
+        if symbol is None or symbol.kind != "class":
+            return None
+        for owner, cls in self.index.mro(symbol.module, symbol.name):
+            found = self.programs.get((owner, f"{cls.name}.__init__"))
+            if found is not None:
+                return True, found
+            if (owner, f"{cls.name}.__init__") in self.index.functions:
+                return None  # an __init__ that runs no schema code
+        return None
 
     def _bind(self, module: str, step: Step, caller: _Frame) -> tuple[Program, _Frame] | None:
         found = self._target(module, step)
