@@ -265,8 +265,10 @@ class Simulator:
                                                       step.cond, outcome, path.version), path)
                 saved = frame.guards
                 frame.guards = (*saved, (step.cond, outcome))
-                self._run(taken, frame, path, depth, key)
-                frame.guards = saved
+                try:
+                    self._run(taken, frame, path, depth, key)
+                finally:  # a failure caught by an enclosing try must not keep this guard
+                    frame.guards = saved
             elif kind == "try":
                 self._try(step, frame, path, depth, key)
             elif kind == "each":
@@ -317,6 +319,7 @@ class Simulator:
             self._run(step.body, frame, path, depth, key)
         except Failed:
             frame.in_try -= 1
+            frame.loop_control = None  # the statement failed before any break/continue
             self._run(step.handlers, frame, path, depth, key)
             return
         frame.in_try -= 1
