@@ -319,7 +319,6 @@ class Simulator:
             self._run(step.body, frame, path, depth, key)
         except Failed:
             frame.in_try -= 1
-            frame.loop_control = None  # the statement failed before any break/continue
             self._run(step.handlers, frame, path, depth, key)
             return
         frame.in_try -= 1
