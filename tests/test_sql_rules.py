@@ -250,6 +250,10 @@ OTHER_DB = [
     # a connection to a fixed file is the application's own database
     ("unknown-table", "def load():\n    other = sqlite3.connect('app.db')\n"
                       "    other.execute('SELECT url FROM moz_places')\n"),
+    # a method opening the application's configured path is the application's database
+    ("unknown-table", "class Repo:\n    def load(self):\n"
+                      "        other = sqlite3.connect(self.path)\n"
+                      "        other.execute('SELECT url FROM moz_places')\n"),
     # a named database that is queried for one of our tables is checked as ours
     ("unknown-column", "def load(path):\n    other = sqlite3.connect(path)\n"
                        "    other.execute('SELECT nmae FROM users')\n"),

@@ -1077,7 +1077,9 @@ def _opens_named_db(node: ast.expr, params: frozenset[str], other_dbs: set[str])
         return False
     chain = _chain(node.func)
     if chain[-1:] == ("connect",) and node.args:
-        return any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(node.args[0]))
+        # ``self.db_path`` is the application's own database, not one the caller names
+        return any(isinstance(n, ast.Name) and n.id in params and n.id not in ("self", "cls")
+                   for n in ast.walk(node.args[0]))
     return len(chain) == 2 and chain[1] == "cursor" and chain[0] in other_dbs
 
 
