@@ -33,6 +33,8 @@ class Stats:
     extracted: int = 0
     cached: int = 0
     sql_sites: int = 0
+    answers_remembered: int = 0  # statement answers from the memo of earlier runs
+    answers_computed: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -149,9 +151,13 @@ def _build_model(config: Config, paths: tuple[str, ...] | None
 
 
 def run_check(config: Config, paths: tuple[str, ...] | None = None) -> CheckResult:
+    before = memo.counts()
     model, files, problems, stats = build_model(config, paths)
     with no_cyclic_gc():
         result = _run_rules(config, model, files, problems, stats)
+    after = memo.counts()
+    stats.answers_remembered = after[0] - before[0]
+    stats.answers_computed = after[1] - before[1]
     if config.cache:
         memo.save(_memo_path(config))
     return result

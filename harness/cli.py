@@ -118,7 +118,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         timings = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in s.timings.items())
         print(f"dbharness stats: {s.files} files ({s.python_files} Python, {s.sql_files} SQL), "
               f"{s.extracted} extracted, {s.cached} from cache, {s.sql_sites} SQL strings, "
-              f"{len(result.model.bindings)} bindings; {timings}", file=sys.stderr)
+              f"{len(result.model.bindings)} bindings, statement answers "
+              f"{s.answers_remembered} remembered / {s.answers_computed} computed; {timings}",
+              file=sys.stderr)
     failing = [d for d in diagnostics if d.severity != Severity.NOTE]
     return 1 if failing and not args.exit_zero else 0
 

@@ -121,3 +121,25 @@ def test_cached_statements_rebuild_their_tree_only_when_asked() -> None:
     assert not isinstance(again.node, exp.Expr) and again.category == "query"
     assert again.expression.sql() == st.expression.sql()
     assert isinstance(again.node, exp.Expr)  # rebuilt once, then kept
+
+
+def test_a_second_process_answers_statements_from_the_memo(tmp_path: Path) -> None:
+    """Across processes (a real CLI run each): after an edit to a file without SQL, every
+    statement answer comes from the memo of the run before."""
+    import re
+
+    write_project(tmp_path, FILES)
+    (tmp_path / "pyproject.toml").write_text("[tool.dbharness]\n")
+
+    def answers() -> tuple[int, int]:
+        err = subprocess.run([sys.executable, "-m", "harness", "check", "--stats"],
+                             cwd=tmp_path, capture_output=True, text=True).stderr
+        found = re.search(r"statement answers (\d+) remembered / (\d+) computed", err)
+        assert found, err
+        return int(found.group(1)), int(found.group(2))
+
+    first = answers()
+    assert first[1] > 0
+    (tmp_path / "lib/util.py").write_text("def f():\n    return 2\n")
+    again = answers()
+    assert again[1] == 0 and again[0] >= first[1]

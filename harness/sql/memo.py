@@ -28,14 +28,24 @@ _DIGESTS: dict[int, tuple[Schema, str]] = {}
 MAX_ENTRIES = 500_000
 
 
+_COUNTS = {"remembered": 0, "computed": 0}
+
+
 def _answer(key: tuple[str, ...], compute: Any) -> Any:
     global _ADDED
     _USED.add(key)
     if key in _MEMO:
+        _COUNTS["remembered"] += 1
         return _MEMO[key]
     value = _MEMO[key] = compute()
+    _COUNTS["computed"] += 1
     _ADDED = True
     return value
+
+
+def counts() -> tuple[int, int]:
+    """(answers remembered, answers computed) since the process started (for ``--stats``)."""
+    return _COUNTS["remembered"], _COUNTS["computed"]
 
 
 def schema_digest(schema: Schema) -> str:
