@@ -260,6 +260,43 @@ CASES: dict[str, tuple[str, str | None]] = {
                              "rating INTEGER)")
                 Migrations(conn)
     ''', None),
+    # Fresh installs told apart by the database file's existence, checked before connect().
+    "database file check, fresh CREATE older": ('''
+        DB_PATH = "app.db"
+
+        def init():
+            is_new = not os.path.exists(DB_PATH)
+            conn = sqlite3.connect(DB_PATH)
+            if is_new:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+            else:
+                cols = [r[1] for r in conn.execute("PRAGMA table_info(items)")]
+                if "rating" not in cols:
+                    conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+            return conn
+    ''', "is_new"),
+    "database file check, fresh CREATE current": ('''
+        def init(path):
+            existed = path.is_file()
+            conn = sqlite3.connect(str(path))
+            if not existed:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, "
+                             "rating INTEGER)")
+            else:
+                cols = [r[1] for r in conn.execute("PRAGMA table_info(items)")]
+                if "rating" not in cols:
+                    conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+            return conn
+    ''', None),
+    # connect() creates the file: a check after it always finds one, so it is not judged
+    "database file checked after connect": ('''
+        def init(path):
+            conn = sqlite3.connect(path)
+            if not os.path.exists(path):
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+            else:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+    ''', None),
     # What the replay cannot evaluate, it does not judge.
     "unknown condition": ('''
         def init(conn):

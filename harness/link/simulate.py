@@ -330,6 +330,8 @@ class Simulator:
             if value is None:
                 raise Unknown(f"`{cond.source}` compares a value it cannot know")
             return _compare(value, cond.op, cond.value)
+        if cond.kind == "dbfile":  # the database file exists unless this is a fresh install
+            return path.name == "fresh" if cond.negated else path.name != "fresh"
         if cond.kind == "table":
             schema = path.builder.schema
             names = cond.table.split(",")

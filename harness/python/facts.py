@@ -189,7 +189,8 @@ class Cond:
     reads it in place); ``column``: ``column`` is (``negated``: is not) among ``table``'s
     columns, from a ``PRAGMA table_info`` result; ``table``: one of ``table`` (comma
     separated; ``*``: any) exists (``negated``: none does), from a ``sqlite_master`` probe;
-    ``unknown``: anything else."""
+    ``dbfile``: the database file exists (``negated``: does not), from ``os.path.exists`` of
+    the path the code connects to; ``unknown``: anything else."""
 
     kind: str
     source: str  # the test as written, for messages

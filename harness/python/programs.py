@@ -112,9 +112,11 @@ class ProgramBuilder:
             if qualname in schema_fns or qualname in wrappers:
                 out.append(self._program(qualname, cls, node))
         if module_steps:
-            steps = _Walk(self, None).block(
-                [s for s in self.ex.tree.body if not isinstance(
-                    s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))])
+            walk = _Walk(self, None)
+            body = [s for s in self.ex.tree.body if not isinstance(
+                s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+            walk.db_paths = set().union(*(_connect_paths(s) for s in body))
+            steps = walk.block(body)
             if steps:
                 out.append(ProgramFact("<module>", None, (), steps))
         return tuple(out)
@@ -156,6 +158,7 @@ class ProgramBuilder:
         params = tuple(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))
         walk = _Walk(self, cls)
         walk.params = frozenset(params)
+        walk.db_paths = _connect_paths(node)
         steps = walk.block(node.body)
         line, col = self.ex._pos(node)
         return ProgramFact(qualname, cls, params, steps, walk.returns_version, line, col)
@@ -175,6 +178,11 @@ class _Walk:
         self.pending_probe: tuple[str, ...] | None = None
         self.probe_vars: dict[str, tuple[str, ...]] = {}
         self.each_vars: set[str] = set()  # loop variables over a list of SQL strings
+        # the database file's existence: the paths this code connects to, and the locals that
+        # hold ``os.path.exists(path)`` (True: the local is true when the file exists)
+        self.db_paths: set[str] = set()
+        self.exists_vars: dict[str, bool] = {}
+        self.connected = False  # connect() creates the file: later checks always find it
         self.pragma_table: tuple[str, str] | None = None  # (table, or a parameter's name)
         self.params: frozenset[str] = frozenset()
         self.returns_version = False
@@ -268,7 +276,12 @@ class _Walk:
         probed = self.probed_tables(value)
         if name is not None:
             self.probe_vars.pop(name, None)
+            self.exists_vars.pop(name, None)
         if name is None:
+            return steps
+        exists = self.file_test(value)
+        if exists is not None:
+            self.exists_vars[name] = exists
             return steps
         if probed is not None:
             self.probe_vars[name] = probed
@@ -300,6 +313,8 @@ class _Walk:
             return []
         steps: list[Step] = []
         for call in _calls_in_order(node):
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "connect":
+                self.connected = True
             if (skip_top and call is node) or (skip and id(call) in skip):
                 continue
             steps.extend(self.call(call))
@@ -413,6 +428,9 @@ class _Walk:
         def unknown() -> Cond:
             return Cond("unknown", source, line, col)
 
+        exists = self.file_test(test)
+        if exists is not None:  # ``if not os.path.exists(DB_PATH):`` a fresh install
+            return Cond("dbfile", source, line, col, negated=not exists)
         probe = self.table_test(test)
         if probe is not None:
             tables, exists = probe
@@ -458,6 +476,19 @@ class _Walk:
                     if found is not None:
                         return found
         return self.pending_probe
+
+    def file_test(self, test: ast.expr) -> bool | None:
+        """``os.path.exists(p)`` / ``p.is_file()`` / a local holding it, ``p`` a path this
+        code connects to: True when the test holds if the database file exists."""
+        holds = True
+        while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, holds = test.operand, not holds
+        if isinstance(test, ast.Name) and test.id in self.exists_vars:
+            return self.exists_vars[test.id] == holds
+        key = _exists_path(test)
+        if key is None or key not in self.db_paths or self.connected:
+            return None
+        return holds
 
     def table_test(self, test: ast.expr) -> tuple[tuple[str, ...], bool] | None:
         """``if row is None`` / ``if not rows`` / ``if row:`` on a sqlite_master probe:
@@ -666,6 +697,42 @@ def _master_probe(text: str) -> tuple[str, ...] | None:
             return None  # a placeholder or an expression: not known here
         names.extend(v.name for v in values)
     return tuple(names) or ("*",)
+
+
+PATH_WRAPPERS = frozenset({"str", "Path", "fspath", "abspath", "expanduser"})
+
+
+def _path_key(node: ast.expr) -> str:
+    """The same path however it is wrapped: ``str(p)``, ``Path(p)``, ``os.fspath(p)``."""
+    while isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords and (
+            (isinstance(node.func, ast.Name) and node.func.id in PATH_WRAPPERS) or
+            (isinstance(node.func, ast.Attribute) and node.func.attr in PATH_WRAPPERS)):
+        node = node.args[0]
+    return ast.dump(node)
+
+
+def _connect_paths(node: ast.AST) -> set[str]:
+    """The paths ``sqlite3.connect(...)`` opens anywhere in this code."""
+    out = set()
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
+                call.func.attr == "connect" and call.args:
+            out.add(_path_key(call.args[0]))
+    return out
+
+
+def _exists_path(node: ast.expr) -> str | None:
+    """``os.path.exists(p)``, ``os.path.isfile(p)``, ``p.exists()``, ``p.is_file()``."""
+    if not isinstance(node, ast.Call) or node.keywords:
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else (
+        func.id if isinstance(func, ast.Name) else "")
+    if name in ("exists", "isfile") and len(node.args) == 1:
+        return _path_key(node.args[0])
+    if name in ("exists", "is_file") and not node.args and isinstance(func, ast.Attribute):
+        return _path_key(func.value)
+    return None
 
 
 def _single_name(targets: list[ast.expr]) -> str | None:
