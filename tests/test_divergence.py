@@ -504,3 +504,28 @@ def test_schema_list_imported_from_another_module(tmp_path: Path, add: str,
                               "app/migrate.py": MIGRATE_MODULE.replace("{add}", add)})
     assert [(d.rule, d.path, d.column) for d in got] == (
         [("schema-divergence", "app/migrate.py", "rating")] if flagged else [])
+
+
+def test_building_programs_adds_no_facts() -> None:
+    """Programs evaluate call arguments with the extractor; that must not record the calls
+    inside them a second time."""
+    from harness.python.source import extract_source
+
+    source = textwrap.dedent('''
+        import sqlite3
+
+        def helper(x):
+            return x
+
+        class S:
+            def __init__(self, conn):
+                self.conn = conn
+                self.add_column("t", f"{helper('a')}", "TEXT")
+
+            def add_column(self, table, column, kind):
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    ''')
+    facts = extract_source(source, "x.py", "x")
+    assert facts.programs
+    chains = [c.callee.chain for c in facts.calls]
+    assert len(chains) == len(set(chains)), chains

@@ -89,6 +89,15 @@ class ProgramBuilder:
 
     # --- which functions -------------------------------------------------------------------
     def build(self) -> tuple[ProgramFact, ...]:
+        # Evaluating arguments with the extractor must not add facts the walk already made.
+        calls, executes = len(self.ex.calls), len(self.ex.executes)
+        try:
+            return self._build()
+        finally:
+            del self.ex.calls[calls:]
+            del self.ex.executes[executes:]
+
+    def _build(self) -> tuple[ProgramFact, ...]:
         schema_fns = {q for q, _, node in self.functions if self._touches_schema(node)}
         module_steps = self._module_touches_schema()
         if not schema_fns and not module_steps:
