@@ -529,3 +529,23 @@ def test_building_programs_adds_no_facts() -> None:
     assert facts.programs
     chains = [c.callee.chain for c in facts.calls]
     assert len(chains) == len(set(chains)), chains
+
+
+def test_a_long_migration_table_is_replayed(tmp_path: Path) -> None:
+    """Long-lived apps keep hundreds of migrations in one table: all of them are replayed."""
+    migrations = "".join(f"    ({n}, 'ALTER TABLE items ADD COLUMN c{n} TEXT'),\n"
+                         for n in range(2, 152))
+    declared = ", ".join(f"c{n} TEXT" for n in range(2, 151))  # the fresh CREATE lacks c151
+    code = (HEAD + "MIGRATIONS = [\n" + migrations + "]\n\n\n"
+            "def init(conn):\n"
+            "    version = conn.execute('PRAGMA user_version').fetchone()[0]\n"
+            "    if version == 0:\n"
+            f"        conn.execute('CREATE TABLE items (id INTEGER PRIMARY KEY, {declared})')\n"
+            "        conn.execute('PRAGMA user_version = 151')\n"
+            "        return\n"
+            "    for target, sql in MIGRATIONS:\n"
+            "        if version < target:\n"
+            "            conn.execute(sql)\n")
+    got = findings(tmp_path, {"db.py": code})
+    assert [(d.rule, d.column) for d in got] == [("schema-divergence", "c151")], \
+        "\n".join(map(str, got))

@@ -43,7 +43,7 @@ DDL_TEXT = re.compile(r"\b(create\s+(temp\w*\s+)?table|alter\s+table|drop\s+tabl
 EXECUTE_METHODS = frozenset({"execute", "executescript"})
 OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!=", ast.Gt: ">", ast.GtE: ">="}
 FLIP = {"<": ">", "<=": ">=", "==": "==", "!=": "!=", ">": "<", ">=": "<="}
-MAX_UNROLL = 50
+MAX_UNROLL = 1000  # migration tables of long-lived apps run to hundreds
 JUMPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
