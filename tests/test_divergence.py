@@ -297,6 +297,33 @@ CASES: dict[str, tuple[str, str | None]] = {
             else:
                 conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
     ''', None),
+    # A version local moved along the migrations, then stamped.
+    "version chain with += 1, fresh CREATE older": ('''
+        def migrate(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+                version = 2
+            if version == 1:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+                version += 1
+            conn.execute(f"PRAGMA user_version = {version}")
+    ''', "version == 1"),
+    "version chain with += 1, fresh CREATE current": ('''
+        def migrate(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, "
+                             "rating INTEGER)")
+                version = 2
+            if version == 1:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+                version += 1
+            if version == 2:
+                conn.execute("CREATE INDEX IF NOT EXISTS items_name ON items (name)")
+                version += 1
+            conn.execute("PRAGMA user_version = %d" % version)
+    ''', None),
     # What the replay cannot evaluate, it does not judge.
     "unknown condition": ('''
         def init(conn):

@@ -81,7 +81,7 @@ class Skip:
     where: Location  # the guard, or the return
     cond: Cond | None  # None: a return
     outcome: bool
-    version: int  # the user_version at that moment
+    version: int  # the version the guard compared (a local's value, or user_version)
 
 
 @dataclass
@@ -249,9 +249,15 @@ class Simulator:
             if kind == "sql":
                 self._sql(step, frame, path, where)
             elif kind == "stamp":
-                if step.version is None:
-                    raise Unknown("a user_version stamp that is not a constant")
-                path.version, path.stamped_at = step.version, where
+                value = frame.env.get(step.var) if step.var else step.version
+                if value is None:
+                    raise Unknown("a user_version stamp that is not known")
+                path.version, path.stamped_at = value, where
+            elif kind == "set":
+                frame.env[step.var] = step.version
+            elif kind == "bump":
+                current = frame.env.get(step.var)
+                frame.env[step.var] = None if current is None else current + (step.version or 0)
             elif kind == "read":
                 frame.env[step.var] = path.version
             elif kind in ("call", "read_call"):
@@ -260,9 +266,12 @@ class Simulator:
                 assert step.cond is not None
                 outcome = self._eval(step.cond, frame, path)
                 taken, other = (step.body, step.orelse) if outcome else (step.orelse, step.body)
+                compared = path.version
+                if step.cond.kind == "version" and step.cond.var != "$db":
+                    compared = frame.env.get(step.cond.var) or 0
                 self._note_skipped(other, frame, Skip(Location(frame.path, step.cond.line,
                                                                step.cond.col),
-                                                      step.cond, outcome, path.version), path)
+                                                      step.cond, outcome, compared), path)
                 saved = frame.guards
                 frame.guards = (*saved, (step.cond, outcome))
                 try:

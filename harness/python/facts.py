@@ -211,7 +211,9 @@ class Step:
     """One step of a function's schema code, in the order it runs.
 
     ``sql`` runs ``sql`` (text, a parameter, or an imported constant); ``stamp`` sets
-    ``PRAGMA user_version`` to ``version`` (None: not a constant); ``read`` stores the current
+    ``PRAGMA user_version`` to ``version`` (or to the local ``var``; neither: not known);
+    ``bump`` adds ``version`` to the local ``var`` (``v += 1``), ``set`` stores it there
+    (``v = 2``); ``read`` stores the current
     user_version in ``var``; ``read_call`` stores what ``call`` returns in ``var``; ``call``
     runs another function (``args``: what it is given); ``if`` runs ``body`` or ``orelse``;
     ``try`` runs ``body`` and, when a statement in it fails, ``handlers``, else ``orelse``;

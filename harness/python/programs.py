@@ -258,6 +258,14 @@ class _Walk:
             return [Step("continue", line, col)]
         if isinstance(stmt, ast.Break):
             return [Step("break", line, col)]
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and \
+                stmt.target.id in self.version_vars and isinstance(stmt.op, (ast.Add, ast.Sub)):
+            delta = self.int_of(stmt.value)
+            if delta is not None:  # ``version += 1`` between migration steps
+                sign = 1 if isinstance(stmt.op, ast.Add) else -1
+                return [Step("bump", line, col, var=stmt.target.id, version=sign * delta)]
+            self.version_vars.discard(stmt.target.id)
+            return []
         if isinstance(stmt, ast.Match):
             inner = sum((self.block(c.body) for c in stmt.cases), ())
             return [Step("opaque", line, col)] if inner else []
@@ -274,6 +282,9 @@ class _Walk:
     # --- assignments: version reads ------------------------------------------------------------
     def assign(self, targets: list[ast.expr], value: ast.expr, line: int, col: int) -> list[Step]:
         name = _single_name(targets)
+        if name in self.version_vars and self.int_of(value) is not None:
+            # ``version = 2`` after creating the current schema: the local moves on
+            return [Step("set", line, col, var=name, version=self.int_of(value))]
         reads = self._reads_version(value) or (
             self.pending_read and _fetches(value))
         steps = self.calls(value, skip_top=name is not None and not reads)
@@ -354,6 +365,9 @@ class _Walk:
             found = USER_VERSION_SET.match(stamped)
             if found:
                 return [Step("stamp", line, col, version=int(found.group(2)))]
+        stamped_var = self.stamped_var(first)
+        if stamped_var:  # f"PRAGMA user_version = {version}": whatever the local holds
+            return [Step("stamp", line, col, var=stamped_var)]
         if isinstance(first, ast.Name) and first.id in self.each_vars:
             return [Step("sql", line, col, sql=ParamArg(first.id))]
         if isinstance(first, ast.Name) and isinstance(self.env.get(first.id), Text):
@@ -391,6 +405,22 @@ class _Walk:
                 self.pragma_table = ("", hole.param)
             return []
         return [Step("sql", line, col, sql=TextArg(text))]
+
+    def stamped_var(self, node: ast.expr) -> str:
+        """The version local a ``PRAGMA user_version = {v}`` (f-string or ``%``) writes."""
+        head: str | None = None
+        var: ast.expr | None = None
+        if isinstance(node, ast.JoinedStr) and len(node.values) == 2 and isinstance(
+                node.values[0], ast.Constant) and isinstance(node.values[1], ast.FormattedValue):
+            head, var = str(node.values[0].value), node.values[1].value
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(
+                node.left, ast.Constant) and isinstance(node.left.value, str):
+            head, var = node.left.value.replace("%d", "").replace("%s", "").replace(
+                "%i", ""), node.right
+        if head is None or not isinstance(var, ast.Name) or var.id not in self.version_vars:
+            return ""
+        return var.id if re.fullmatch(r"\s*pragma\s+(\w+\.)?user_version\s*=\s*", head,
+                                      re.IGNORECASE) else ""
 
     def call_fact(self, node: ast.Call) -> CallFact | None:
         func = node.func

@@ -194,12 +194,11 @@ def _lacking(replay: Replay, lacking: Path, having: Path, table: str, column: st
         state = "true" if skipped.outcome else "false"
         at = ""
         if cond.kind == "version":
-            at = f" (user_version {skipped.version}"
+            local = cond.var if cond.var and not cond.var.startswith("$") else "user_version"
+            at = f" ({local} is {skipped.version} at that point"
             stamp = lacking.stamped_at
             if stamp is not None:
-                at += (f", stamped at line {stamp.line}" if lacking.version == skipped.version
-                       else f" at that point; it is stamped {lacking.version} at line "
-                            f"{stamp.line}")
+                at += f"; user_version is stamped {lacking.version} at line {stamp.line}"
             at += ")"
         because = f"`{cond.source}` is {state} there{at}, so the migration that adds it never runs"
     where = skipped.where
