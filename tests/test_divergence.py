@@ -324,6 +324,55 @@ CASES: dict[str, tuple[str, str | None]] = {
                 version += 1
             conn.execute("PRAGMA user_version = %d" % version)
     ''', None),
+    # The schema script stamps the version itself.
+    "schema script stamps the version, CREATE older": ('''
+        SCHEMA = """
+        CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);
+        PRAGMA user_version = 2;
+        """
+
+        def init(conn):
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                conn.executescript(SCHEMA)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < 2:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+    ''', "version < 2"),
+    "schema script stamps the version, CREATE current": ('''
+        SCHEMA = """
+        CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, rating INTEGER);
+        PRAGMA user_version = 2;
+        """
+
+        def init(conn):
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                conn.executescript(SCHEMA)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < 2:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+    ''', None),
+    # Guards joined with and / or, and negated comparisons.
+    "version and probe joined": ('''
+        def init(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if not (version > 0):
+                conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+                conn.execute("PRAGMA user_version = 3")
+                return
+            cols = [r[1] for r in conn.execute("PRAGMA table_info(items)")]
+            if version < 3 and "rating" not in cols:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+    ''', "not (version > 0)"),
+    "version or probe joined, CREATE current": ('''
+        def init(conn):
+            conn.execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, "
+                         "rating INTEGER)")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            cols = [r[1] for r in conn.execute("PRAGMA table_info(items)")]
+            if version >= 1 and "rating" not in cols or version == 99:
+                conn.execute("ALTER TABLE items ADD COLUMN rating INTEGER")
+            conn.execute("PRAGMA user_version = 3")
+    ''', None),
     # What the replay cannot evaluate, it does not judge.
     "unknown condition": ('''
         def init(conn):

@@ -334,6 +334,10 @@ class Simulator:
         self._run(step.orelse, frame, path, depth, key)
 
     def _eval(self, cond: Cond, frame: _Frame, path: Path) -> bool:
+        if cond.kind == "all":  # Python's ``and``/``or`` stop early; so does this
+            return all(self._eval(part, frame, path) for part in cond.parts)
+        if cond.kind == "any":
+            return any(self._eval(part, frame, path) for part in cond.parts)
         if cond.kind == "version":
             value = path.version if cond.var == "$db" else frame.env.get(cond.var)
             if value is None:
@@ -524,27 +528,32 @@ def _holds(guards: tuple[tuple[Cond, bool], ...], version: int) -> bool | None:
     """Do the version guards around an op all hold at ``version``? None: no version guard."""
     outcomes = [_compare(version, c.op, c.value) == want for c, want in guards
                 if c.kind == "version"]
+    outcomes += [_compare(version, p.op, p.value) for c, want in guards
+                 if c.kind == "all" and want for p in c.parts if p.kind == "version"]
     return all(outcomes) if outcomes else None
 
 
 def _start_version(ops: list[Op]) -> int:
-    """The user_version of the oldest database the migrations upgrade: for each
-    version-guarded ADD COLUMN the oldest version at which it runs (``< 3``: 2, ``== 2``: 2,
-    ``!= 0``: 1), and of those the oldest."""
+    """The user_version of the oldest database the migrations upgrade: each version-guarded
+    ADD COLUMN still runs at ``< 3``: 2, ``== 2``: 2, ``!= 0`` / ``if version:``: 1 (a
+    database just before it ran); the smallest of those is before all of them."""
     candidates = []
     for op in ops:
         if op.kind != "add":
             continue
-        for cond, want in op.guards:
-            if cond.kind != "version":
-                continue
-            op_ = cond.op if want else NEGATED[cond.op]
-            if op_ == "<":
-                candidates.append(cond.value - 1)
-            elif op_ in ("<=", "==", ">="):
-                candidates.append(cond.value)
-            elif op_ == ">" or (op_ == "!=" and cond.value == 0):
-                candidates.append(cond.value + 1)  # ``if version:``: an upgrade is at least 1
+        for outer, want in op.guards:
+            # the version parts of ``version < 3 and ...`` bound the version as much
+            parts = outer.parts if outer.kind == "all" and want else (outer,)
+            for cond in parts:
+                if cond.kind != "version":
+                    continue
+                op_ = cond.op if want else NEGATED[cond.op]
+                if op_ == "<":
+                    candidates.append(cond.value - 1)
+                elif op_ in ("<=", "==", ">="):
+                    candidates.append(cond.value)
+                elif op_ == ">" or (op_ == "!=" and cond.value == 0):
+                    candidates.append(cond.value + 1)
     return max(0, min(candidates)) if candidates else 0
 
 

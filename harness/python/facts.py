@@ -190,7 +190,8 @@ class Cond:
     columns, from a ``PRAGMA table_info`` result; ``table``: one of ``table`` (comma
     separated; ``*``: any) exists (``negated``: none does), from a ``sqlite_master`` probe;
     ``dbfile``: the database file exists (``negated``: does not), from ``os.path.exists`` of
-    the path the code connects to; ``unknown``: anything else."""
+    the path the code connects to; ``all`` / ``any``: ``parts`` joined by ``and`` / ``or``;
+    ``unknown``: anything else."""
 
     kind: str
     source: str  # the test as written, for messages
@@ -204,6 +205,7 @@ class Cond:
     negated: bool = False
     table_param: str = ""  # ``PRAGMA table_info({table})`` in a helper: a parameter's value
     column_param: str = ""  # ``if column not in cols``: a parameter's value
+    parts: tuple[Cond, ...] = ()  # ``all`` / ``any``: the operands of ``and`` / ``or``
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from harness.python.facts import (
@@ -43,6 +44,7 @@ DDL_TEXT = re.compile(r"\b(create\s+(temp\w*\s+)?table|alter\s+table|drop\s+tabl
 EXECUTE_METHODS = frozenset({"execute", "executescript"})
 OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!=", ast.Gt: ">", ast.GtE: ">="}
 FLIP = {"<": ">", "<=": ">=", "==": "==", "!=": "!=", ">": "<", ">=": "<="}
+NEGATED = {"<": ">=", "<=": ">", "==": "!=", "!=": "==", ">": "<=", ">=": "<"}
 MAX_UNROLL = 1000  # migration tables of long-lived apps run to hundreds
 JUMPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 
@@ -475,11 +477,29 @@ class _Walk:
             tables, exists = probe
             return Cond("table", source, line, col, table=",".join(tables), negated=not exists)
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            if isinstance(test.operand, ast.Compare):  # ``not (version < 2)``
+                inner = self.cond(test.operand)
+                if inner.kind == "version":
+                    return replace(inner, source=source, line=line, col=col,
+                                   op=NEGATED[inner.op])
+                if inner.kind == "column":
+                    return replace(inner, source=source, line=line, col=col,
+                                   negated=not inner.negated)
+                return unknown()
+            if isinstance(test.operand, (ast.BoolOp, ast.UnaryOp)):
+                return unknown()
             var = self.version_ref(test.operand)
             return Cond("version", source, line, col, var, "==", 0) if var else unknown()
-        var = self.version_ref(test)
-        if var:
-            return Cond("version", source, line, col, var, "!=", 0)
+        if isinstance(test, ast.BoolOp):  # ``version < 3 and "rating" not in cols``
+            parts = tuple(self.cond(v) for v in test.values)
+            if any(p.kind == "unknown" for p in parts):
+                return unknown()
+            kind = "all" if isinstance(test.op, ast.And) else "any"
+            return Cond(kind, source, line, col, parts=parts)
+        if not isinstance(test, (ast.Compare, ast.BoolOp, ast.UnaryOp)):
+            var = self.version_ref(test)  # ``if version:`` — the read itself, not a test of it
+            if var:
+                return Cond("version", source, line, col, var, "!=", 0)
         if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
             return unknown()
         left, op, right = test.left, test.ops[0], test.comparators[0]
