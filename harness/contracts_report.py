@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.link.model import Binding, Model
 from harness.link.simulate import Simulator
+from harness.sql.schema import Schema
 
 
 def _binding_dict(b: Binding) -> dict[str, Any]:
@@ -50,12 +51,26 @@ def schema_code(model: Model) -> list[dict[str, Any]]:
         elif replay.upgraded.failure is not None:
             status = f"{replay.upgraded_from} fail: {replay.upgraded.failure.message}"
         else:
-            same = replay.fresh.builder.schema == replay.upgraded.builder.schema
+            parted = _parted_columns(replay.fresh.builder.schema, replay.upgraded.builder.schema)
             status = (f"replayed from an empty database and as {replay.upgraded_from}: "
-                      + ("they end with the same schema" if same else "they end differently"))
+                      + (f"they end differently ({parted})" if parted else
+                         "they end with the same schema"))
         out.append({"path": facts.path, "line": program.line, "function": program.function,
                     "status": status})
     return sorted(out, key=lambda d: (d["path"], d["line"]))
+
+
+def _parted_columns(fresh: Schema, upgraded: Schema) -> str:
+    """Which columns only one of the two replays ends with, as a short phrase."""
+    only: dict[str, list[str]] = {"fresh installs only": [], "upgraded databases only": []}
+    for table in fresh:
+        other = upgraded.table(table.name)
+        if other is None:
+            continue
+        mine, theirs = set(table.column_names()), set(other.column_names())
+        only["fresh installs only"] += [f"{table.name}.{c}" for c in sorted(mine - theirs)]
+        only["upgraded databases only"] += [f"{table.name}.{c}" for c in sorted(theirs - mine)]
+    return "; ".join(f"{who}: {', '.join(cols)}" for who, cols in only.items() if cols)
 
 
 def contracts_json(model: Model) -> str:
