@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from harness.link.model import Binding, Model
-from harness.link.simulate import Simulator
+from harness.link.simulate import replay_all
 from harness.sql.schema import Schema
 
 
@@ -38,12 +38,8 @@ def _unique(model: Model) -> list[Binding]:
 def schema_code(model: Model) -> list[dict[str, Any]]:
     """Each starting point of the project's schema code and what its replay from an empty
     database and from the oldest upgraded one found (or why it was not replayed)."""
-    if model.index is None or not any(f.programs for f in model.files):
-        return []
-    simulator = Simulator(model.files, model.index, model.dialect)
     out = []
-    for facts, program in simulator.roots():
-        replay = simulator.replay((facts, program))
+    for (facts, program), replay in replay_all(model):
         if isinstance(replay, str):
             status = replay
         elif replay.fresh.failure is not None:

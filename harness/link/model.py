@@ -26,6 +26,7 @@ from harness.python.facts import (
     RefArg,
     SeqArg,
     TextArg,
+    render_params,
 )
 from harness.python.text import PARAM, Text
 from harness.sql.ddl import SchemaBuilder, table_name
@@ -246,16 +247,11 @@ class _Linker:
             return out
         for module, call, target, args in self.resolved:
             for text in templates.get((target.module, target.function.qualname), []):
-                rendered = text.text
-                for hole in text.holes:
-                    arg = args.get(hole.param or "")
-                    if not isinstance(arg, TextArg) or arg.text.holes:
-                        break
-                    rendered = rendered.replace(hole.sentinel, arg.text.text)
-                else:
+                rendered = render_params(text, args)
+                if rendered is not None:
                     facts = self.index.files[module]
                     out.append(SqlSite(module, facts.path,
-                                       Text(rendered, (), (), call.line, call.col), None))
+                                       Text(rendered.text, (), (), call.line, call.col), None))
         return out
 
     def _executor_calls(self, executors: dict[tuple[str, str], list[ExecuteFact]]

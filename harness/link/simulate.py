@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from harness.diagnostics import Location
 from harness.link.index import ProjectIndex
+from harness.link.model import Model
 from harness.python.extract import DDL_HINT
 from harness.python.facts import (
     Arg,
@@ -28,10 +29,11 @@ from harness.python.facts import (
     RefArg,
     Step,
     TextArg,
+    render_params,
 )
 from harness.python.programs import USER_VERSION_SET
-from harness.python.text import PARAM, Text
-from harness.sql.ddl import DdlConflict, SchemaBuilder, table_name
+from harness.python.text import Text
+from harness.sql.ddl import DdlConflict, SchemaBuilder, table_from_create, table_name
 from harness.sql.parse import Statement, parse_sql
 from harness.sql.resolve import offset_of, table_refs, unknown_columns
 from harness.sql.schema import Schema, Table, fold
@@ -373,14 +375,7 @@ class Simulator:
             arg.text if isinstance(arg, TextArg) else None)
         if text is None or not text.holes:
             return text
-        # ``f"ALTER TABLE {table} ADD COLUMN {column} {kind}"`` with the caller's constants
-        rendered = text.text
-        for hole in text.holes:
-            given = frame.params.get(hole.param or "") if hole.kind == PARAM else None
-            if not isinstance(given, TextArg) or given.text.holes:
-                return text
-            rendered = rendered.replace(hole.sentinel, given.text.text)
-        return Text(rendered, (), (), text.line, text.col)
+        return render_params(text, frame.params) or text
 
     def _sql(self, step: Step, frame: _Frame, path: Path, where: Location) -> None:
         text = self._text(step.sql, frame)
@@ -505,11 +500,9 @@ def _text_ops(text: Text, dialect: str, path: str,
         line, col = text.locate(st.start)
         where = Location(path, line, col)
         if isinstance(node, exp.Create) and str(node.args.get("kind") or "").upper() == "TABLE":
-            builder = SchemaBuilder(dialect)
-            builder.apply(st)
             name = table_name(node.this)
-            table = builder.schema.table(name) if name else None
-            if name and table is not None and table.columns_known:
+            table = table_from_create(node, dialect, st.without_rowid, st.text, st)
+            if name and table.columns_known:
                 yield Op("create", name, "", where, guards, table)
         elif isinstance(node, exp.Alter):
             name = table_name(node.this)
@@ -573,3 +566,11 @@ def _oldest_schema(ops: list[Op], version: int) -> Schema:
             schema = schema.put(table.with_columns(tuple(
                 c for c in table.columns if c.key != fold(op.column))))
     return schema
+
+
+def replay_all(model: Model) -> list[tuple[Program, Replay | str]]:
+    """Every starting point of the project's schema code, replayed (or why it was not)."""
+    if model.index is None or not any(f.programs for f in model.files):
+        return []
+    simulator = Simulator(model.files, model.index, model.dialect)
+    return [(root, simulator.replay(root)) for root in simulator.roots()]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.python.text import Text
+from harness.python.text import PARAM, Text
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,18 @@ class SpreadArg:
 
 Arg = (RecordArg | ParamArg | TextArg | KeyArg | ValuesArg | CallArg | ConstArg | SeqArg
        | RecordsArg | RefArg | UnknownArg | SpreadArg | ItemArg)
+
+
+def render_params(text: Text, args: Mapping[str, Arg]) -> Text | None:
+    """``f"ALTER TABLE {table} ADD COLUMN {column} {kind}"`` with the constants a caller passes
+    for those parameters; None when a hole is anything but such a constant."""
+    rendered = text.text
+    for hole in text.holes:
+        given = args.get(hole.param or "") if hole.kind == PARAM else None
+        if not isinstance(given, TextArg) or given.text.holes:
+            return None
+        rendered = rendered.replace(hole.sentinel, given.text.text)
+    return Text(rendered, (), (), text.line, text.col)
 
 
 @dataclass(frozen=True)

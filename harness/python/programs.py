@@ -100,7 +100,9 @@ class ProgramBuilder:
             del self.ex.executes[executes:]
 
     def _build(self) -> tuple[ProgramFact, ...]:
-        schema_fns = {q for q, _, node in self.functions if self._touches_schema(node)}
+        executes = {q: list(self._executes_in(node)) for q, _, node in self.functions}
+        schema_fns = {q for q, _, node in self.functions
+                      if self._touches_schema(node, executes[q])}
         module_steps = self._module_touches_schema()
         if not schema_fns and not module_steps:
             return ()
@@ -116,8 +118,8 @@ class ProgramBuilder:
                     names.add(qualname.rsplit(".", 1)[-1])
                     changed = True
         # ``def run(self, sql): self.conn.execute(sql)``: followed when schema code calls it.
-        wrappers = {q for q, _, node in self.functions if any(
-            isinstance(e.sql, ParamArg) for e in self._executes_in(node))}
+        wrappers = {q for q, found in executes.items() if any(
+            isinstance(e.sql, ParamArg) for e in found)}
         out = []
         for qualname, cls, node in self.functions:
             if qualname in schema_fns or qualname in wrappers:
@@ -132,13 +134,11 @@ class ProgramBuilder:
                 out.append(ProgramFact("<module>", None, (), steps))
         return tuple(out)
 
-    def _touches_schema(self, node: FunctionNode) -> bool:
-        """Runs schema SQL itself, or hands DDL text to a helper."""
-        for e in self._executes_in(node):
-            text = _sql_of(e)
-            if isinstance(e.sql, RefArg) or (text is not None and (
-                    SCHEMA_SQL.search(text) or TABLE_INFO.match(text))):
-                return True
+    @staticmethod
+    def _touches_schema(node: FunctionNode, executes: list[ExecuteFact]) -> bool:
+        """Runs schema SQL itself (not merely SQL handed in), or hands DDL text to a helper."""
+        if any(schema_relevant(e) and not isinstance(e.sql, ParamArg) for e in executes):
+            return True
         return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and
                    DDL_TEXT.search(n.value) for n in ast.walk(node))
 
@@ -421,8 +421,7 @@ class _Walk:
                 "%i", ""), node.right
         if head is None or not isinstance(var, ast.Name) or var.id not in self.version_vars:
             return ""
-        return var.id if re.fullmatch(r"\s*pragma\s+(\w+\.)?user_version\s*=\s*", head,
-                                      re.IGNORECASE) else ""
+        return var.id if USER_VERSION_SET.match(head + "0") else ""
 
     def call_fact(self, node: ast.Call) -> CallFact | None:
         func = node.func
@@ -570,24 +569,22 @@ class _Walk:
             return node.id
         if self._reads_version(node):
             return "$db"
+        line, col = self.ex._pos(node)
+        call: CallFact | None = None
+        args: tuple[Arg, ...] = ()
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
                 node.value.id == "self" and self.cls:
-            # ``if self.version < 2`` with ``version`` a property: whatever it returns
-            line, col = self.ex._pos(node)
-            var = f"$prop{line}:{col}"
-            prop = CallFact(Callee(("self", node.attr), "self"), (), (), (), None, self.cls,
+            # ``if self.version < 2`` with ``version`` a property
+            call = CallFact(Callee(("self", node.attr), "self"), (), (), (), None, self.cls,
                             line, col)
-            self.synthetic.append((node, Step("read_call", line, col, var=var, call=prop)))
-            return var
-        if isinstance(node, ast.Call):
-            call = self.call_fact(node)
-            if call is not None:  # ``if current(conn) < 2``: whatever the helper returns
-                line, col = self.ex._pos(node)
-                var = f"$call{line}:{col}"
-                self.synthetic.append((node, Step("read_call", line, col, var=var, call=call,
-                                                  args=self.call_args(node))))
-                return var
-        return ""
+        elif isinstance(node, ast.Call):  # ``if current(conn) < 2``
+            call, args = self.call_fact(node), self.call_args(node)
+        if call is None:
+            return ""
+        var = f"$read{line}:{col}"  # whatever the helper or property returns
+        self.synthetic.append((node, Step("read_call", line, col, var=var, call=call,
+                                          args=args)))
+        return var
 
     def int_of(self, node: ast.expr) -> int | None:
         if isinstance(node, ast.Constant) and type(node.value) is int:

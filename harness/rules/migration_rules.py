@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from harness.diagnostics import Diagnostic, Location, Related, Severity
 from harness.link.model import Model
-from harness.link.simulate import Path, Replay, Simulator
+from harness.link.simulate import Path, Replay, replay_all
 from harness.python.facts import Cond, GuardFact
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.records import suggest_column
@@ -119,11 +119,7 @@ def check_guard_mismatch(model: Model) -> Iterator[Diagnostic]:
 def check_schema_divergence(model: Model) -> Iterator[Diagnostic]:
     """Replay the schema code from an empty database and from the oldest one it upgrades;
     report where the two end differently, or where a fresh install fails."""
-    if model.index is None or not any(f.programs for f in model.files):
-        return
-    simulator = Simulator(model.files, model.index, model.dialect)
-    for root in simulator.roots():
-        replay = simulator.replay(root)
+    for _root, replay in replay_all(model):
         if isinstance(replay, Replay):
             yield from _fresh_failure(replay)
             if replay.fresh.failure is None and replay.upgraded.failure is None:

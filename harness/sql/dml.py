@@ -40,18 +40,9 @@ def _target(node: exp.Expr) -> exp.Table | None:
 
 
 def describe(expression: exp.Expr) -> DmlInfo:
-    """What the statement writes (memoised: several rules and the linker ask for it)."""
-    found = _DESCRIBED.get(id(expression))
-    if found is not None and found[0] is expression:
-        return found[1]
-    info = _describe(expression)
-    if len(_DESCRIBED) > 200_000:
-        _DESCRIBED.clear()
-    _DESCRIBED[id(expression)] = (expression, info)
-    return info
-
-
-_DESCRIBED: dict[int, tuple[exp.Expr, DmlInfo]] = {}
+    """What the statement writes (asked through ``harness.sql.memo.written``, which keeps
+    the answer by statement text)."""
+    return _describe(expression)
 
 
 def _describe(expression: exp.Expr) -> DmlInfo:
