@@ -70,23 +70,13 @@ class ProjectIndex:
 
     def constant(self, module: str, name: str) -> Text | None:
         """A module-level string constant (SQL, usually) by module and name."""
-        mod = self.find_module(module)
-        facts = self.files.get(mod) if mod else None
-        if facts is None:
-            return None
-        for const_name, text in facts.constants:
-            if const_name == name:
-                return text
-        return None
+        facts = self.files.get(self.find_module(module) or "")
+        return dict(facts.constants).get(name) if facts is not None else None
 
     def sequence(self, module: str, name: str) -> tuple[Text, ...] | None:
         """A module-level list of SQL strings (``SCHEMA = ["CREATE ...", ...]``)."""
-        mod = self.find_module(module)
-        facts = self.files.get(mod) if mod else None
-        for seq_name, items in facts.sequences if facts is not None else ():
-            if seq_name == name:
-                return items
-        return None
+        facts = self.files.get(self.find_module(module) or "")
+        return dict(facts.sequences).get(name) if facts is not None else None
 
     def is_external(self, module: str, name: str) -> bool:
         """Does ``name`` in ``module`` come from an import outside the project?"""

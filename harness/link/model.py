@@ -207,16 +207,13 @@ class _Linker:
                     "function in the project"))
 
     # --- SQL sites ---------------------------------------------------------------------------
-    def _constant(self, module: str, name: str) -> Text | None:
-        return self.index.constant(module, name)
-
     def _sites(self) -> list[SqlSite]:
         sites: list[SqlSite] = []
         executors: dict[tuple[str, str], list[ExecuteFact]] = {}
         for facts in self.index.files.values():
             for execute in facts.executes:
                 if isinstance(execute.sql, RefArg):
-                    text = self._constant(execute.sql.module, execute.sql.name)
+                    text = self.index.constant(execute.sql.module, execute.sql.name)
                     if text is not None:
                         execute = replace(execute, sql=TextArg(text))
                 if isinstance(execute.sql, TextArg):
@@ -268,7 +265,7 @@ class _Linker:
                     if isinstance(params, ParamArg):
                         params = args.get(params.name)
                     if isinstance(sql, RefArg):
-                        text = self._constant(sql.module, sql.name)
+                        text = self.index.constant(sql.module, sql.name)
                         sql = TextArg(text) if text is not None else None
                     new = ExecuteFact(execute.method, sql if sql is not None else ParamArg(""),
                                       params, call.function, call.cls, call.line, call.col)
