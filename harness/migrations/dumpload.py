@@ -71,7 +71,7 @@ class DumpRefused(Exception):
 
 
 def _snippet(text: str, limit: int = 80) -> str:
-    flat = " ".join(_strip_leading_comments(text).split())
+    flat = " ".join(_strip_leading_comments(text).split()).rstrip(";").rstrip()
     flat = "".join(c if c.isprintable() else "?" for c in flat)
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
@@ -334,13 +334,9 @@ class _Guard:
         return 0
 
 
-def load_dump(text: str, conn: sqlite3.Connection, seconds: float) -> int:
-    """Run the statements of dump ``text`` on ``conn`` (a new, empty database opened with
-    ``isolation_level=None``) within ``seconds``; return how many ran.
-
-    Raises :class:`DumpRefused` at the first statement of a kind a dump never holds, one the
-    authorizer denies, one SQLite rejects, or one still running at the deadline. An open
-    transaction left at the end is committed (as the previous loader did)."""
+def fence(conn: sqlite3.Connection, seconds: float) -> _Guard:
+    """Install the authorizer, the ATTACH limit and the time bound (``seconds`` from now) on
+    ``conn``; return the guard that remembers what it denied."""
     guard = _Guard(time.monotonic() + seconds)
     conn.execute("PRAGMA trusted_schema = OFF")  # https://sqlite.org/pragma.html#pragma_trusted_schema
     conn.execute("PRAGMA journal_mode = MEMORY")  # a scratch copy: no -journal file to leave
@@ -348,6 +344,17 @@ def load_dump(text: str, conn: sqlite3.Connection, seconds: float) -> int:
     conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
     conn.set_authorizer(guard.authorize)
     conn.set_progress_handler(guard.progress, PROGRESS_OPS)
+    return guard
+
+
+def load_dump(text: str, conn: sqlite3.Connection, seconds: float) -> int:
+    """Run the statements of dump ``text`` on ``conn`` (a new, empty database opened with
+    ``isolation_level=None``) within ``seconds``; return how many ran.
+
+    Raises :class:`DumpRefused` at the first statement of a kind a dump never holds, one the
+    authorizer denies, one SQLite rejects, or one still running at the deadline. An open
+    transaction left at the end is committed (as the previous loader did)."""
+    guard = fence(conn, seconds)
     count = 0
     for statement in split_statements(text):
         kind = classify(statement.text)
