@@ -23,7 +23,7 @@ from harness.migrations.runner import run_entry
 from harness.migrations.snapshots import Snapshot, discover, materialize, scan
 from harness.migrations.verify import ORIGINAL, Verifier
 from harness.sql.live import read_schema
-from tests.test_migrations import GOOD, LEGACY, make_app, status, verify
+from tests.test_migrations import GOOD, LEGACY, make_app, verify
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -366,9 +366,11 @@ def load_dump(text: str, conn: sqlite3.Connection, seconds: float) -> int:
             conn.execute(statement.text)
         except sqlite3.Error as err:
             if guard.expired:
-                raise DumpRefused(statement, f"still running after {seconds:g} s: stopped")
+                raise DumpRefused(statement, f"still running after {seconds:g} s: stopped") \
+                    from None
             if guard.denied is not None:
-                raise DumpRefused(statement, f"refused: {guard.denied} is not allowed in a dump")
+                raise DumpRefused(statement, f"refused: {guard.denied} is not allowed in a "
+                                             "dump") from None
             raise DumpRefused(statement, f"does not load: {err}") from err
         count += 1
     if conn.in_transaction:

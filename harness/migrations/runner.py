@@ -271,10 +271,9 @@ def run_child(args: list[str], cwd: Path, timeout: float, *,
         _sweep(token, time.monotonic() + REAP_SECONDS)
         if interrupted:
             kill_all()  # Ctrl-C: every other run in flight goes too
-        try:
+        # A process in uninterruptible sleep may outlast SIGKILL: give up after the deadline.
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=REAP_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass  # unkillable (uninterruptible sleep): nothing more can be done
         with _LIVE_LOCK:
             _LIVE.pop(proc.pid, None)
         if not interrupted:

@@ -139,8 +139,8 @@ def materialize(snapshot: Snapshot, dest: Path, timeout: float = DEFAULT_TIMEOUT
     sidecars, so SQLite rolls a hot journal back (or replays the WAL) on the copy, exactly as
     it would on the original; then the copy is opened once, which does that recovery.
     Raises SnapshotError with a one-line message naming the snapshot."""
-    for side in ("", *SIDECARS):
-        dest.with_name(dest.name + side).unlink(missing_ok=True)
+    for suffix in ("", *SIDECARS):
+        dest.with_name(dest.name + suffix).unlink(missing_ok=True)
     if snapshot.is_dump:
         _load_dump(snapshot, dest, timeout)
         return
@@ -153,9 +153,9 @@ def materialize(snapshot: Snapshot, dest: Path, timeout: float = DEFAULT_TIMEOUT
         raise SnapshotError(f"{snapshot.name} is not a SQLite database (bad header)")
     try:
         shutil.copyfile(snapshot.path, dest)
-        for side in snapshot.sidecars():
-            suffix = side.name[len(snapshot.path.name):]
-            shutil.copyfile(side, dest.with_name(dest.name + suffix))
+        for sidecar in snapshot.sidecars():
+            tail = sidecar.name[len(snapshot.path.name):]
+            shutil.copyfile(sidecar, dest.with_name(dest.name + tail))
     except OSError as err:
         raise SnapshotError(f"cannot copy {snapshot.name}: {err.strerror or err}") from err
     conn = sqlite3.connect(dest)
