@@ -13,7 +13,10 @@ dbharness process:
 * stdout and stderr are read as they come into bounded buffers that keep the last
   :data:`TAIL_BYTES` of each, and the run never waits for pipe EOF past the deadline (a
   detached grandchild may hold the pipes open);
-* the child asks the kernel to SIGKILL it if dbharness dies (``PR_SET_PDEATHSIG``).
+* the child asks the kernel to SIGKILL it if dbharness dies (``PR_SET_PDEATHSIG``), and a
+  small watchdog process (one per dbharness process, holding the read end of a pipe only
+  dbharness writes) kills every group and marked process still registered when that pipe
+  closes, so even a SIGKILLed dbharness leaves nothing running.
 """
 
 from __future__ import annotations
@@ -99,6 +102,57 @@ _LIVE: dict[int, str] = {}
 _LIVE_LOCK = threading.Lock()
 
 
+# The watchdog: reads "+ PID TOKEN" / "- PID" lines; at EOF (dbharness exited, however it
+# exited) kills what is still registered. Written for ``python -I -S -c``: stdlib only.
+_WATCHDOG = r"""
+import os, signal, sys, time
+live = {}
+for line in sys.stdin:
+    parts = line.split()
+    if len(parts) == 3 and parts[0] == "+":
+        live[int(parts[1])] = parts[2]
+    elif len(parts) == 2 and parts[0] == "-":
+        live.pop(int(parts[1]), None)
+for pid, token in live.items():
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    needle = ("DBHARNESS_RUN=" + token).encode()
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                with open("/proc/" + entry + "/environ", "rb") as fh:
+                    env = fh.read()
+            except OSError:
+                continue
+            if needle + b"\0" in env or env.endswith(needle):
+                try:
+                    os.kill(int(entry), signal.SIGKILL)
+                except OSError:
+                    pass
+"""
+_watchdog: subprocess.Popen[bytes] | None = None
+_watchdog_pid = 0  # the dbharness pid that started it (a forked copy must start its own)
+
+
+def _tell_watchdog(line: str) -> None:
+    """Register (or drop) a run with the watchdog, starting it on first use; best effort."""
+    global _watchdog, _watchdog_pid
+    with _LIVE_LOCK:
+        try:
+            if _watchdog is None or _watchdog_pid != os.getpid() or _watchdog.poll() is not None:
+                _watchdog = subprocess.Popen([sys.executable, "-I", "-S", "-c", _WATCHDOG],
+                                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.DEVNULL, start_new_session=True)
+                _watchdog_pid = os.getpid()
+            assert _watchdog.stdin is not None
+            _watchdog.stdin.write(line.encode() + b"\n")
+            _watchdog.stdin.flush()
+        except (OSError, ValueError):
+            _watchdog = None
+
+
 def _kill_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
@@ -165,7 +219,17 @@ def kill_all() -> None:
         _sweep(token, time.monotonic() + REAP_SECONDS)
 
 
-atexit.register(kill_all)
+def _at_exit() -> None:
+    kill_all()
+    watchdog = _watchdog
+    if watchdog is not None and watchdog.stdin is not None and _watchdog_pid == os.getpid():
+        with contextlib.suppress(OSError):
+            watchdog.stdin.close()  # EOF: it has nothing registered left, so it just exits
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            watchdog.wait(timeout=REAP_SECONDS)
+
+
+atexit.register(_at_exit)
 
 
 def _exited(proc: subprocess.Popen[bytes]) -> bool:
@@ -259,6 +323,7 @@ def run_child(args: list[str], cwd: Path, timeout: float, *,
                             stderr=subprocess.PIPE, start_new_session=True)
     with _LIVE_LOCK:
         _LIVE[proc.pid] = token
+    _tell_watchdog(f"+ {proc.pid} {token}")
     timed_out = False
     interrupted = True
     try:
@@ -276,6 +341,7 @@ def run_child(args: list[str], cwd: Path, timeout: float, *,
             proc.wait(timeout=REAP_SECONDS)
         with _LIVE_LOCK:
             _LIVE.pop(proc.pid, None)
+        _tell_watchdog(f"- {proc.pid}")
         if not interrupted:
             _drain(proc, out, err, min(time.monotonic() + DRAIN_SECONDS, deadline + 1.0))
         for stream in (proc.stdout, proc.stderr):
