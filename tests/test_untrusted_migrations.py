@@ -563,3 +563,30 @@ def test_a_refused_dump_is_a_snapshot_error(tmp_path: Path) -> None:
     dump.write_text("SELECT 1;\n", encoding="utf-8")
     with pytest.raises(SnapshotError, match=r"dump x.sql: line 1: SELECT 1: not a statement"):
         materialize(Snapshot(dump, "x.sql"), tmp_path / "copy.sqlite", timeout=10)
+
+
+def test_a_sidecar_symlinked_out_of_the_tree_is_not_copied(tmp_path: Path) -> None:
+    outside = tmp_path / "outside-journal"
+    outside.write_bytes(b"not ours" * 100)
+    root = make_app(_mkdir(tmp_path / "proj"), {}, {"v1.sqlite": LEGACY})
+    snap = root / "snapshots" / "v1.sqlite"
+    (root / "snapshots" / "v1.sqlite-journal").symlink_to(outside)
+    (root / "snapshots" / "v1.sqlite-wal").write_bytes(b"")  # a real (empty) sidecar
+    snapshot = Snapshot(snap, "v1.sqlite")
+    assert snapshot.sidecars() == [root / "snapshots" / "v1.sqlite-wal"]
+    copy = tmp_path / "copy.sqlite"
+    materialize(snapshot, copy)
+    assert not copy.with_name("copy.sqlite-journal").exists()
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM items").fetchone() == (3,)
+
+
+def test_snapshot_create_does_not_write_outside_through_the_configured_glob(
+        tmp_path: Path) -> None:
+    root = make_app(_mkdir(tmp_path / "proj"), {"app_good": GOOD}, {})
+    (root / "pyproject.toml").write_text('[tool.dbharness]\nentry = "app_good:upgrade"\n'
+                                         'snapshots = "../elsewhere/*"\n', encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "harness", "snapshot", "create", "v9"],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "reaches outside the project root" in proc.stderr
+    assert not (tmp_path / "elsewhere").exists()

@@ -116,8 +116,11 @@ def _terminate_as_exit() -> None:
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from harness.migrations.generate import create_snapshot, snapshot_from_git
+    from harness.migrations.snapshots import check_pattern
 
     config = _config(args)
+    if not args.dir:
+        check_pattern(config.snapshots)  # the configured glob decides where to write
     out_dir = Path(args.dir) if args.dir else (config.root / config.snapshots).parent
     if args.snapshot_command == "create":
         path = create_snapshot(config, _entry(config, args.entry), args.name, out_dir, args.rows)

@@ -38,12 +38,16 @@ class Snapshot:
         return self.path.suffix.lower() in DUMP
 
     def sidecars(self) -> list[Path]:
-        """The sidecar files present beside the snapshot (regular files only)."""
+        """The sidecar files present beside the snapshot: regular files, never symlinks (a
+        sidecar is SQLite's own file, so a symlinked one is not followed anywhere)."""
         found = []
         for suffix in SIDECARS:
             side = self.path.with_name(self.path.name + suffix)
-            if _regular(side):
-                found.append(side)
+            try:
+                if stat.S_ISREG(os.lstat(side).st_mode):
+                    found.append(side)
+            except OSError:
+                continue
         return found
 
     def files(self) -> list[Path]:
