@@ -36,6 +36,9 @@ import os
 import re
 import stat
 import tempfile
+import types
+import typing
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
 from functools import cache
 from pathlib import Path
@@ -61,6 +64,8 @@ class _Spec:
     cls: type
     names: frozenset[str]
     defaults: tuple[tuple[str, Any], ...]  # (field, default or MISSING), in field order
+    given: dict[str, Any]  # the fields that have a default, with it
+    checks: dict[str, Callable[[Any], bool]]  # a type test per field, filled on first use
 
 
 _FACT_CLASSES: tuple[type, ...] = (
@@ -86,7 +91,8 @@ def _allow(*classes: type) -> None:
         if CLASSES.setdefault(name, cls) is not cls:
             raise RuntimeError(f"two stored classes named {name}")
         fs = fields(cls)
-        spec = _Spec(cls, frozenset(f.name for f in fs), tuple((f.name, f.default) for f in fs))
+        spec = _Spec(cls, frozenset(f.name for f in fs), tuple((f.name, f.default) for f in fs),
+                     {f.name: f.default for f in fs if f.default is not MISSING}, {})
         _SPECS[cls] = (name, spec)
         _BY_NAME[name] = spec
 
@@ -147,7 +153,7 @@ def encode(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     """:func:`encode` as compact JSON text."""
-    return json.dumps(encode(value), separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(encode(value), separators=(",", ":"))
 
 
 def loads(text: str | bytes) -> Any:
@@ -173,24 +179,28 @@ def _tuple(items: list[Any]) -> tuple[Any, ...]:
 def _object(obj: dict[str, Any]) -> Any:
     name = obj.pop("@", None)
     if name is not None:
-        spec = _BY_NAME.get(name) if type(name) is str else None
-        if spec is None and name in _SQL_NAMES:
-            _allow_sql()
-            spec = _BY_NAME.get(name)
-        if spec is None:
-            raise BadEntry(f"not a stored class: {name!r}")
-        names = spec.names
-        for key, item in obj.items():
-            if key not in names:
-                raise BadEntry(f"{name} has no field {key!r}")
-            if type(item) is list:
-                obj[key] = _tuple(item)
-        if name == "Statement" and "node" in obj:
-            obj["node"] = _load_tree(obj["node"])
         try:
-            return spec.cls(**obj)
-        except TypeError as err:
-            raise BadEntry(f"{name}: {err}") from None
+            spec = _BY_NAME[name]
+        except (KeyError, TypeError):
+            spec = _late_spec(name)
+        checks = spec.checks or _checks(spec)
+        try:
+            for key, item in obj.items():
+                if type(item) is list:
+                    item = obj[key] = _tuple(item)
+                if not checks[key](item):
+                    raise BadEntry(f"{name}.{key} has the wrong type")
+        except KeyError:
+            raise BadEntry(f"{name} has a field it does not have: {sorted(obj)}") from None
+        # As pickle does: the checked fields set directly (a frozen dataclass's __init__ sets
+        # each through object.__setattr__, several times slower; ours have no __post_init__).
+        made: Any = object.__new__(spec.cls)
+        state = made.__dict__
+        state.update(spec.given)
+        state.update(obj)
+        if len(state) != len(spec.defaults):
+            raise BadEntry(f"{name} lacks {sorted(spec.names - obj.keys() - spec.given.keys())}")
+        return made
     if len(obj) == 1 and "@s" in obj and type(obj["@s"]) is list:
         try:
             return frozenset(_tuple(obj["@s"]))
@@ -204,11 +214,106 @@ def _object(obj: dict[str, Any]) -> Any:
     raise BadEntry(f"not a stored object: {sorted(obj)[:4]}")
 
 
+_Check = Callable[[Any], bool]
+
+
+def _checks(spec: _Spec) -> dict[str, _Check]:
+    """A type test per field of ``spec``'s class, from its annotations (built on first use;
+    a class without fields has nothing to test)."""
+    cls = spec.cls
+    hints = typing.get_type_hints(cls)
+    if cls.__name__ == "FileFacts":
+        _allow_sql()
+        from harness.sql.parse import ParsedSql
+
+        hints["parsed"] = tuple[tuple[str, ParsedSql], ...]  # annotated Any: sql imports late
+    found = {f.name: _check_of(hints[f.name]) for f in fields(cls)}
+    if cls.__name__ == "Statement":
+        found["node"] = _is_tree
+    spec.checks.update(found)
+    return found
+
+
+def _is_any(value: Any) -> bool:
+    return True
+
+
+def _check_of(hint: Any) -> _Check:
+    """The test that a decoded value has type ``hint`` (the types our dataclasses use:
+    scalars, None, unions, tuples, frozensets, allowed classes and enums)."""
+    if hint is Any or hint is object:
+        return _is_any
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if all(typing.get_origin(a) is None and isinstance(a, type) for a in args):
+            allowed = frozenset(args)
+            return lambda v: type(v) in allowed
+        parts = [_check_of(a) for a in args]
+        return lambda v: any(p(v) for p in parts)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            inner = args[0]
+            if typing.get_origin(inner) is None and isinstance(inner, type) and inner is not Any:
+                return lambda v: type(v) is tuple and all(type(x) is inner for x in v)
+            each = _check_of(inner)
+            return lambda v: type(v) is tuple and all(each(x) for x in v)
+        items = [_check_of(a) for a in args]
+        return lambda v: (type(v) is tuple and len(v) == len(items)
+                          and all(c(x) for c, x in zip(items, v, strict=True)))
+    if origin is frozenset:
+        each = _check_of(args[0])
+        return lambda v: type(v) is frozenset and all(each(x) for x in v)
+    if hint is float:
+        return lambda v: type(v) in (float, int)
+    if isinstance(hint, type):
+        return lambda v: type(v) is hint
+    raise TypeError(f"no stored-type test for {hint!r}")
+
+
+def _late_spec(name: Any) -> _Spec:
+    if type(name) is str and name in _SQL_NAMES:
+        _allow_sql()
+        spec = _BY_NAME.get(name)
+        if spec is not None:
+            return spec
+    raise BadEntry(f"not a stored class: {name!r}")
+
+
 def _dump_tree(node: Any) -> str:
+    """A statement's tree as ``<digest>:<JSON of sqlglot's dump>``; the digest lets a read
+    tell a damaged tree without parsing it (the tree itself is parsed only when used)."""
     from sqlglot import exp
 
+    if isinstance(node, str):
+        return node  # read from the cache (checked) and never used: stored as it was
     payload = node.dump() if isinstance(node, exp.Expr) else node
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(payload, separators=(",", ":"))
+    return f"{_tree_digest(text)}:{text}"
+
+
+def _tree_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def _is_tree(stored: Any) -> bool:
+    """A stored tree whose digest matches its JSON (checked on read; parsed only when used)."""
+    return (type(stored) is str and stored[16:17] == ":"
+            and _tree_digest(stored[17:]) == stored[:16])
+
+
+def load_tree(stored: str) -> list[Any]:
+    """sqlglot's serialised tree (for ``exp.Expr.load``) from what a cached
+    :class:`~harness.sql.parse.Statement` holds (``<digest>:<JSON>``), once its digest, its
+    shape and every class name are checked: sqlglot's loader imports whatever module a
+    payload names. BadEntry when any check fails."""
+    if not _is_tree(stored):
+        raise BadEntry("a statement's tree is damaged")
+    try:
+        payload = json.loads(stored[17:])
+    except (ValueError, RecursionError) as err:
+        raise BadEntry(f"statement tree: {err}") from None
+    _check_tree(payload)
+    return payload  # type: ignore[no-any-return]
 
 
 _TREE_KEYS = frozenset({"i", "k", "a", "c", "t", "o", "m", "v"})
@@ -229,18 +334,6 @@ def _tree_classes() -> frozenset[str]:
             qual = cls.__qualname__
             names.add(qual if cls.__module__ == exp.__name__ else f"{cls.__module__}.{qual}")
     return frozenset(names)
-
-
-def _load_tree(text: Any) -> list[Any]:
-    """sqlglot's serialised tree from its JSON string, checked (shape and class names)."""
-    if type(text) is not str:
-        raise BadEntry("a statement's tree is not a string")
-    try:
-        payload = json.loads(text)
-    except ValueError as err:
-        raise BadEntry(f"statement tree: {err}") from None
-    _check_tree(payload)
-    return payload  # type: ignore[no-any-return]
 
 
 def _check_tree(payload: Any) -> None:
@@ -290,7 +383,7 @@ def write_document(path: Path, kind: str, body: dict[str, Any]) -> bool:
     """Write ``{"format": FORMAT, "kind": kind, **body}`` (plain JSON data) to ``path``."""
     document = {"format": FORMAT, "kind": kind, **body}
     try:
-        data = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+        data = json.dumps(document, separators=(",", ":")).encode()
     except (TypeError, ValueError):
         return False
     return write_bytes(path, data)
