@@ -99,9 +99,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         if key:
             result_cache.store(config, key, found, files)
     if files == 0:
+        from harness.rules import FILE_ERROR
+
         where = ", ".join(printable(p) for p in (args.paths or config.paths))
-        raise ConfigError(f"no Python or SQL files to check in {where} (after excludes); "
-                          "nothing was checked")
+        skipped = [d for d in found if d.rule == FILE_ERROR.slug and d.severity == Severity.NOTE]
+        why = f"; {printable(skipped[0].path)}: {skipped[0].message}" if skipped else ""
+        raise ConfigError(f"no Python or SQL files to check in {where} (after excludes){why}")
     diagnostics = list(found)
     if args.update_baseline:
         if args.baseline is None:
@@ -167,7 +170,7 @@ def cmd_rule(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    print(load_config(args).show())
+    print(load_config(args).show(), end="")
     return 0
 
 

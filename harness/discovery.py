@@ -102,6 +102,8 @@ def discover(config: Config, paths: tuple[str, ...] | None = None,
                     yield start
             continue
         if not start.is_dir():
+            if os.path.lexists(start):  # a FIFO or device named on the command line
+                refused(start, None)
             continue
         base = config.root if inside_root(start, config.root) else Path(os.path.realpath(start))
         for dirpath, dirnames, filenames in os.walk(start, followlinks=False):

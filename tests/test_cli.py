@@ -166,7 +166,7 @@ def test_baseline(tmp_path: Path) -> None:
 def test_config_show_and_python_dash_m(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.dbharness]\ndialect = 'postgres'\n")
     proc = dbh(tmp_path, "config")
-    assert proc.returncode == 0 and "dialect = 'postgres'" in proc.stdout
+    assert proc.returncode == 0 and 'dialect = "postgres"' in proc.stdout
 
 
 def test_console_script_is_installed() -> None:
