@@ -112,15 +112,25 @@ def mirror_of(mirrors: Path, repo: str) -> Path | None:
     return None
 
 
-def export(git_dir: Path, commit: str, into: Path) -> None:
-    """``git archive COMMIT | tar -x -C into``; raises ValueError with git's message."""
-    archive = subprocess.run(["git", f"--git-dir={git_dir}", "archive", "--format=tar", commit],
-                             capture_output=True)
-    if archive.returncode != 0:
-        message = archive.stderr.decode(errors="replace").strip().splitlines()
-        raise ValueError(f"git archive {commit[:12]}: {message[-1] if message else 'failed'}")
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True,
-                   capture_output=True)
+# What dbharness reads: when a snapshot lacks some large blobs (the fetch tool may leave the
+# largest files out), only these are exported.
+SOURCE_PATHSPECS = ("*.py", "*.sql", "*.toml")
+
+
+def export(git_dir: Path, commit: str, into: Path) -> str:
+    """``git archive COMMIT | tar -x -C into``: "full", or "sources" when the whole tree could
+    not be read and only SOURCE_PATHSPECS were; raises ValueError with git's message."""
+    message = ""
+    for scope, pathspecs in (("full", ()), ("sources", ("--", *SOURCE_PATHSPECS))):
+        archive = subprocess.run(["git", f"--git-dir={git_dir}", "archive", "--format=tar",
+                                  commit, *pathspecs], capture_output=True)
+        if archive.returncode == 0:
+            subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True,
+                           capture_output=True)
+            return scope
+        lines = archive.stderr.decode(errors="replace").strip().splitlines()
+        message = lines[-1] if lines else "failed"
+    raise ValueError(f"git archive {commit[:12]}: {message}")
 
 
 def timed(argv: Sequence[str], cwd: Path, timeout: float) -> tuple[subprocess.CompletedProcess[str],
@@ -169,7 +179,7 @@ def run_commit(tool: Sequence[str], git_dir: Path, commit: str, dialect: str,
     with tempfile.TemporaryDirectory(prefix="primer-") as tmp:
         root = Path(tmp)
         try:
-            export(git_dir, commit, root)
+            scope = export(git_dir, commit, root)
         except ValueError as err:
             return CommitRun({"commit": commit, "error": str(err)}, error=str(err))
         floor, floor_s = timed([sys.executable, "-c", FLOOR, str(root), *paths], root, timeout)
@@ -193,6 +203,7 @@ def run_commit(tool: Sequence[str], git_dir: Path, commit: str, dialect: str,
             raise RunError(f"contracts printed no JSON ({err})") from err
         result = {
             "commit": commit,
+            "export": scope,
             "files": counts.get("files"),
             "lines": counts.get("lines"),
             "parse_errors": counts.get("parse_errors"),
