@@ -287,8 +287,8 @@ def _cell(value: Any) -> str:
 
 def row_of(result: dict[str, Any], timings: dict[str, Any]) -> list[str]:
     buggy = result["runs"]["buggy"]
-    if "error" in buggy:
-        return [result["id"], result["kind"], "error: " + buggy["error"]]
+    if "error" in buggy:  # the message follows the table
+        return [result["id"], result["kind"], "error"] + ["-"] * (len(HEADER) - 3)
     s, t = result["summary"], timings.get("buggy", {})
     contracts = buggy["contracts"]
     coverage = contracts["coverage"]
