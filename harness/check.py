@@ -12,8 +12,8 @@ from pathlib import Path
 from harness import store
 from harness.cache import FactCache, tool_fingerprint
 from harness.config import Config
-from harness.diagnostics import Diagnostic, Location
-from harness.discovery import discover, relative
+from harness.diagnostics import Diagnostic, Location, Severity
+from harness.discovery import Skipped, discover, relative
 from harness.link.contracts import load_contracts
 from harness.link.model import Model, link
 from harness.parallel import extract_many
@@ -56,7 +56,8 @@ def gather(config: Config, paths: tuple[str, ...] | None = None
     sql_files: list[tuple[str, Text]] = []
     problems: list[Diagnostic] = []
     python_paths: list[Path] = []
-    for path in discover(config, paths):
+    skipped: list[Skipped] = []
+    for path in discover(config, paths, skipped):
         stats.files += 1
         if path.suffix == ".sql":
             stats.sql_files += 1
@@ -69,6 +70,10 @@ def gather(config: Config, paths: tuple[str, ...] | None = None
         else:
             python_paths.append(path)
     stats.python_files = len(python_paths)
+    for skip in skipped:  # never read: a note, not a failure
+        problems.append(replace(FILE_ERROR.diagnostic(
+            Location(relative(skip.path, config.root), 1, 1), skip.reason),
+            severity=Severity.NOTE))
     files = extract_many(python_paths, config, cache, stats)
     for facts in files:
         if facts.parsed and facts.dialect == config.dialect:

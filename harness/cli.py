@@ -1,9 +1,10 @@
-"""The ``dbharness`` command line. Exit codes: 0 clean, 1 findings, 2 usage/config/internal."""
+"""The dbharness command line. Exit codes: 0 clean, 1 findings, 2 usage/config/internal."""
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,9 +13,13 @@ import harness
 from harness.baseline import filter_baseline, write_baseline
 from harness.config import Config, project_root
 from harness.diagnostics import Severity
-from harness.errors import ToolError
+from harness.errors import ConfigError, ToolError
+from harness.escape import printable
+from harness.terminal import progress, wants_colour
 
 FORMATS = ("text", "json", "sarif", "github")
+DESCRIPTION = ("Check that a Python application's records, SQL and database schema agree. "
+               "Exit codes: 0 clean, 1 findings, 2 usage, config or internal error.")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="dbharness", description=__doc__)
+    parser = _Parser(prog="dbharness", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"dbharness {harness.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -77,7 +82,11 @@ def _cache_overrides(args: argparse.Namespace) -> dict[str, object]:
 
 def load_config(args: argparse.Namespace, **extra: object) -> Config:
     # Paths on the command line are relative to where the user stands, not to the root.
-    paths = tuple(str(Path(p).resolve()) for p in getattr(args, "paths", None) or ()) or None
+    given = getattr(args, "paths", None) or ()
+    for p in given:
+        if not os.path.lexists(p):
+            raise ConfigError(f"no such file or directory: {printable(p)}")
+    paths = tuple(str(Path(p).resolve()) for p in given) or None
     root = args.config.resolve().parent if args.config else project_root(Path.cwd())
     return Config.from_sources(
         root, args.config, dialect=args.dialect, exclude=args.exclude, paths=paths, **extra,
@@ -105,6 +114,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         found, files = result.diagnostics, result.stats.files
         if folder is not None and key:
             result_cache.store_result(folder, key, found, files)
+    if files == 0:
+        from harness.rules import FILE_ERROR
+
+        where = ", ".join(printable(p) for p in (args.paths or config.paths))
+        skipped = [d for d in found if d.rule == FILE_ERROR.slug and d.severity == Severity.NOTE]
+        why = f"; {printable(skipped[0].path)}: {skipped[0].message}" if skipped else ""
+        raise ConfigError(f"no Python or SQL files to check in {where} (after excludes){why}")
     diagnostics = list(found)
     if args.update_baseline:
         if args.baseline is None:
@@ -122,7 +138,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         if diagnostics:
             print(format_github(diagnostics))
     else:
-        text = format_text(diagnostics, config.root, sys.stdout.isatty())
+        text = format_text(diagnostics, config.root, sys.stdout.isatty(),
+                           wants_colour(sys.stdout))
         if text:
             print(text)
         print(summary(diagnostics, files))
@@ -169,8 +186,12 @@ def cmd_rule(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    print(load_config(args).show())
+    print(load_config(args).show(), end="")
     return 0
+
+
+PROGRESS_LABELS = {"check": "checking", "contracts": "reading contracts",
+                   "migrations": "running migrations", "snapshot": "making a snapshot"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,7 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handlers.update(HANDLERS)
     try:
-        return handlers[args.command](args)
+        with progress(sys.stderr, PROGRESS_LABELS.get(args.command, args.command)):
+            return handlers[args.command](args)
     except ToolError as err:
         print(f"dbharness: error: {err}", file=sys.stderr)
         return 2
@@ -203,6 +225,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:
         print(f"dbharness: internal error: {type(err).__name__}: {err} "
               "(please report this; run with PYTHONDEVMODE=1 for details)", file=sys.stderr)
-        if "PYTHONDEVMODE" in __import__("os").environ:
+        if "PYTHONDEVMODE" in os.environ:
             raise
         return 2
