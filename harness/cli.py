@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--baseline", type=Path, help="report only findings not in this file")
     check.add_argument("--update-baseline", action="store_true",
                        help="write the current findings to --baseline and exit 0")
-    check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    _cache_options(check)
     check.add_argument("--jobs", type=int, help="processes for extraction (default: all cores)")
     check.add_argument("--stats", action="store_true", help="print files, SQL strings, timings")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(contracts)
     contracts.add_argument("paths", nargs="*")
     contracts.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
+    _cache_options(contracts)
 
     rule = sub.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("name", nargs="?", help="slug or code; omit to list all rules")
@@ -68,6 +69,17 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude", action="append", help="glob to skip (repeatable)")
 
 
+def _cache_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    p.add_argument("--cache-dir", type=Path, help="keep caches here (default: "
+                   "$DBHARNESS_CACHE_DIR, else the per-user cache directory)")
+
+
+def _cache_overrides(args: argparse.Namespace) -> dict[str, object]:
+    return {"cache": False if args.no_cache else None,
+            "cache_dir": str(args.cache_dir.resolve()) if args.cache_dir else None}
+
+
 def load_config(args: argparse.Namespace, **extra: object) -> Config:
     # Paths on the command line are relative to where the user stands, not to the root.
     given = getattr(args, "paths", None) or ()
@@ -82,12 +94,16 @@ def load_config(args: argparse.Namespace, **extra: object) -> Config:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from harness import result_cache
+    from harness import result_cache, store
     from harness.report import format_github, format_json, format_sarif, format_text, summary
 
-    config = load_config(args, cache=False if args.no_cache else None, jobs=args.jobs)
-    key = result_cache.inputs_key(config, None) if config.cache else None
-    hit = result_cache.load(config, key) if key else None
+    config = load_config(args, jobs=args.jobs, **_cache_overrides(args))
+    place = store.project_dir(config.root, config.cache_dir) if config.cache else None
+    if isinstance(place, store.Refused) and args.stats:
+        print(store.note(place), file=sys.stderr)
+    folder = place if isinstance(place, Path) else None
+    key = result_cache.inputs_key(config, None) if folder is not None else None
+    hit = result_cache.load(folder, key) if folder is not None and key else None
     result = None
     if hit is not None:
         found, files = hit
@@ -96,8 +112,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         result = run_check(config)
         found, files = result.diagnostics, result.stats.files
-        if key:
-            result_cache.store(config, key, found, files)
+        if folder is not None and key:
+            result_cache.store_result(folder, key, found, files)
     if files == 0:
         from harness.rules import FILE_ERROR
 
@@ -146,7 +162,7 @@ def cmd_contracts(args: argparse.Namespace) -> int:
     from harness.check import build_model
     from harness.contracts_report import contracts_json, contracts_mermaid, contracts_text
 
-    config = load_config(args)
+    config = load_config(args, **_cache_overrides(args))
     model = build_model(config)[0]
     render = {"json": contracts_json, "mermaid": contracts_mermaid}.get(args.format,
                                                                        contracts_text)

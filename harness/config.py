@@ -39,7 +39,7 @@ class Config:
     tests: bool = False  # also check test files (each test builds its own schema)
     binding: tuple[Any, ...] = ()  # explicit contracts, as [[tool.dbharness.binding]]
     cache: bool = True
-    cache_dir: str = ".dbharness_cache"
+    cache_dir: str | None = None  # --cache-dir only: a project cannot name it (harness/store.py)
     jobs: int = 0
     found_config: bool = False
 
@@ -59,10 +59,15 @@ class Config:
         if path.is_file():
             raw, found = _section(path)
         config = cls(root=root, found_config=found)
-        known = {f.name for f in fields(cls)} - {"root", "found_config"}
+        known = {f.name for f in fields(cls)} - {"root", "found_config", "cache_dir"}
         values: dict[str, Any] = {}
         for key, value in raw.items():
             name = key.replace("-", "_")
+            if name == "cache_dir":
+                raise ConfigError(
+                    f"'{key}' in [tool.dbharness] of {path} is no longer a setting: caches live "
+                    "in the per-user cache directory, outside the project; to move them set "
+                    "DBHARNESS_CACHE_DIR or pass --cache-dir")
             if name not in known:
                 raise ConfigError(f"unknown setting '{key}' in [tool.dbharness] of {path}")
             values[name] = _coerce(name, value, path, root)

@@ -1,4 +1,4 @@
-"""Containment: is a path, symlinks resolved, inside the project root?"""
+"""Where a path really points: inside the project root or not."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 
 def inside_root(path: Path, root: Path) -> bool:
-    """True when ``path`` with every symlink resolved is ``root`` or below it (``root``
-    resolved too). A path that cannot be resolved is outside."""
+    """True when ``path``, with every symlink resolved (``os.path.realpath``), is ``root`` or
+    lies under it (``root`` resolved the same way). A dangling symlink is judged by where it
+    points; a path that cannot be resolved at all is outside. Never raises."""
     try:
         real = Path(os.path.realpath(path))
         base = Path(os.path.realpath(root))

@@ -59,7 +59,8 @@ def extract_source(source: str, path: str, module: str) -> FileFacts:
         return FileFacts(path, module, error="nesting too deep to analyse")
 
 
-Fingerprint = tuple[int, int, str]  # mtime_ns, size, sha256 of the bytes that were read
+# mtime_ns, size, ctime_ns, inode (stat taken before the read), sha256 of the bytes read
+Fingerprint = tuple[int, int, int, int, str]
 
 
 def extract_file(path: Path, display: str, module: str) -> FileFacts:
@@ -79,7 +80,8 @@ def extract_path(path: Path, display: str, module: str
         return FileFacts(display, module, error=f"skipped: {err}"), None
     except OSError as err:
         return FileFacts(display, module, error=f"cannot read file: {err.strerror or err}"), None
-    fingerprint = (st.st_mtime_ns, st.st_size, hashlib.sha256(data).hexdigest())
+    fingerprint = (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino,
+                   hashlib.sha256(data).hexdigest())
     try:
         source = decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as err:
