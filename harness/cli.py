@@ -215,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handlers.update(HANDLERS)
     try:
-        with progress(sys.stderr, PROGRESS_LABELS.get(args.command, args.command)):
+        with progress(PROGRESS_LABELS.get(args.command, args.command)):
             return handlers[args.command](args)
     except ToolError as err:
         print(f"dbharness: error: {printable(str(err))}", file=sys.stderr)
