@@ -326,8 +326,6 @@ def test_sarif_uris_are_percent_encoded(tmp_path: Path) -> None:
 
 def test_contracts_output_escapes_names_too(tmp_path: Path) -> None:
     shown = nasty_name_project(tmp_path)
-    # `contracts` has no --no-cache here; the cache is another module's business.
-    (tmp_path / "pyproject.toml").write_text("[tool.dbharness]\ncache = false\n")
     for fmt in ("text", "mermaid", "json"):
         proc = dbh(tmp_path, "contracts", "--format", fmt, env=STRICT)
         assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
