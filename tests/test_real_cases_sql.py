@@ -128,3 +128,115 @@ def test_sqlite_trigger_body_with_case_end_is_one_statement(tmp_path: Path) -> N
     })
     assert_rules(diags, "unknown-table")
     assert diags[0].table == "bulbs"
+
+
+# --- A: SQLite reads 'name' in an INSERT column list as the column -----------------------------
+
+PETS = ("CREATE TABLE IF NOT EXISTS hound (id INTEGER PRIMARY KEY, call TEXT NOT NULL, "
+        "coat TEXT NOT NULL)")
+
+
+def test_single_quoted_insert_columns_are_columns_in_sqlite(tmp_path: Path) -> None:
+    """SQLite stores the row (checked here), so nothing is reported."""
+    insert = "INSERT INTO hound ('call', 'coat') VALUES (?, ?)"
+    conn = sqlite3.connect(":memory:")
+    conn.execute(PETS)
+    conn.execute(insert, ("woof", "short"))
+    assert conn.execute("SELECT call, coat FROM hound").fetchall() == [("woof", "short")]
+    diags = findings(tmp_path, {"dogs.py": f'''
+        def setup(cur):
+            cur.execute("{PETS}")
+
+        def add(cur, a, b):
+            cur.execute("{insert}", (a, b))
+    '''})
+    assert_rules(diags)
+
+
+def test_near_miss_single_quoted_unknown_insert_column(tmp_path: Path) -> None:
+    """Near miss: SQLite says ``table hound has no column named colour`` (checked here)."""
+    insert = "INSERT INTO hound ('call', 'colour') VALUES (?, ?)"
+    conn = sqlite3.connect(":memory:")
+    conn.execute(PETS)
+    with pytest.raises(sqlite3.OperationalError, match="no column named colour"):
+        conn.execute(insert, ("woof", "short"))
+    diags = findings(tmp_path, {"dogs.py": f'''
+        def setup(cur):
+            cur.execute("{PETS}")
+
+        def add(cur, a, b):
+            cur.execute("{insert}", (a, b))
+    '''})
+    assert "unknown-column" in [d.rule for d in diags]
+    assert any(d.column == "colour" for d in diags)
+
+
+# --- S2, S4, S5: name resolution ---------------------------------------------------------------
+
+def test_recursive_cte_column_list_names_its_columns(tmp_path: Path) -> None:
+    """SQLite runs it (checked here); near miss: a name outside the CTE's list is flagged."""
+    ddl = "CREATE TABLE IF NOT EXISTS node (id INTEGER PRIMARY KEY, up INTEGER)"
+    good = ("WITH RECURSIVE path(here, parent) AS (SELECT id, up FROM node WHERE id = ? "
+            "UNION ALL SELECT n.id, n.up FROM node AS n JOIN path AS p ON n.id = p.parent) "
+            "SELECT here FROM path")
+    bad = good.replace("SELECT here FROM path", "SELECT up FROM path")
+    conn = sqlite3.connect(":memory:")
+    conn.execute(ddl)
+    conn.executemany("INSERT INTO node VALUES (?, ?)", [(1, None), (2, 1), (3, 2)])
+    assert conn.execute(good, (3,)).fetchall() == [(3,), (2,), (1,)]
+    with pytest.raises(sqlite3.OperationalError, match="no such column: up"):
+        conn.execute(bad, (3,))
+    diags = findings(tmp_path, {"tree.py": f'''
+        def setup(cur):
+            cur.execute("{ddl}")
+
+        def ok(cur, x):
+            return cur.execute("{good}", (x,)).fetchall()
+
+        def broken(cur, x):
+            return cur.execute("{bad}", (x,)).fetchall()
+    '''})
+    assert_rules(diags, "unknown-column")
+    assert diags[0].column == "up"
+
+
+def test_pg_system_columns_exist_on_every_table(tmp_path: Path) -> None:
+    """PostgreSQL 15 (case S4_pg_system_columns): tableoid, ctid, xmin... exist on every
+    table; near miss: a misspelt one (``xmn``) does not, and under sqlite none of them do."""
+    src = '''
+        def setup(cur):
+            cur.execute("CREATE TABLE IF NOT EXISTS kite (id SERIAL PRIMARY KEY, tail TEXT)")
+
+        def rows(cur):
+            cur.execute("SELECT tableoid, ctid, xmin, xmax, cmin, cmax, tail FROM kite")
+            cur.execute("SELECT xmn FROM kite")
+    '''
+    diags = findings(tmp_path / "pg", {"kites.py": src}, **PG)
+    assert [(d.rule, d.column) for d in diags] == [("unknown-column", "xmn")]
+    diags = findings(tmp_path / "lite", {"kites.py": src})
+    assert sorted(d.column or "" for d in diags) == sorted(
+        ["tableoid", "ctid", "xmin", "xmax", "cmin", "cmax", "xmn"])
+
+
+def test_unknown_qualifier_is_an_unknown_table(tmp_path: Path) -> None:
+    """PostgreSQL 15 (case S5_undefined_alias_postgres): ``missing FROM-clause entry for table
+    "q"``; SQLite says ``no such column: q.tail`` (checked here). Near misses: the alias, the
+    table's own name without alias, a correlated outer alias and NEW/excluded are fine."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE kite (id INTEGER PRIMARY KEY, tail TEXT)")
+    with pytest.raises(sqlite3.OperationalError, match="no such column: q.tail"):
+        conn.execute("SELECT q.tail FROM kite AS k")
+    diags = findings(tmp_path, {"kites.py": '''
+        def setup(cur):
+            cur.execute("CREATE TABLE IF NOT EXISTS kite (id INTEGER PRIMARY KEY, tail TEXT)")
+
+        def rows(cur):
+            cur.execute("SELECT q.tail FROM kite AS k")
+            cur.execute("SELECT k.tail FROM kite AS k")
+            cur.execute("SELECT kite.tail FROM kite")
+            cur.execute("SELECT k.id FROM kite AS k WHERE EXISTS "
+                        "(SELECT 1 FROM kite AS j WHERE j.id = k.id)")
+            cur.execute("INSERT INTO kite (id, tail) VALUES (?, ?) ON CONFLICT (id) "
+                        "DO UPDATE SET tail = excluded.tail", (1, "x"))
+    '''})
+    assert [(d.rule, d.table, d.line) for d in diags] == [("unknown-table", "q", 5)]

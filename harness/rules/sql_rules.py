@@ -77,6 +77,12 @@ def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
                     table=ref.name,
                     fix="create it (CREATE TABLE) or fix the name; known tables: "
                         + ", ".join(sorted(t.name for t in model.schema)[:12]))
+            for ref in columns_missing(st, model.schema, model.dialect):
+                if ref.qualifier and not ps.is_sentinel(ref.name):
+                    yield UNKNOWN_TABLE.diagnostic(
+                        ps.location(st, ref.offset),
+                        f"{ref.name} names no table, alias or CTE in this query's FROM",
+                        table=ref.name, fix="add it to FROM, or use the alias FROM gives")
 
 
 def check_unknown_column(model: Model) -> Iterator[Diagnostic]:
@@ -86,7 +92,8 @@ def check_unknown_column(model: Model) -> Iterator[Diagnostic]:
             if st.category not in DML or _other_database(model, ps, st):
                 continue
             for ref in columns_missing(st, model.schema, model.dialect):
-                if ps.is_sentinel(ref.name) or (ref.table and ps.is_sentinel(ref.table)):
+                if ref.qualifier or ps.is_sentinel(ref.name) or (
+                        ref.table and ps.is_sentinel(ref.table)):
                     continue
                 if guarded and ref.table and fold(ref.name) in model.historical.get(
                         fold(ref.table), frozenset()):

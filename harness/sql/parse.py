@@ -242,6 +242,8 @@ def _parse(text: str, dialect: str) -> ParsedSql:
     try:
         tokens = d.tokenizer_class().tokenize(text)
         source = _replace_into(text, tokens)
+        if dialect == "sqlite":
+            source = _quoted_insert_columns(source, tokens)
         if source != text:
             tokens = d.tokenizer_class().tokenize(source)
     except TokenError as err:
@@ -431,6 +433,40 @@ def _replace_into(text: str, tokens: list[Token]) -> str:
         if nxt is not None and nxt.text.lstrip().upper().startswith("INTO") and \
                 tok.end + 1 - tok.start == 7:
             out = out[: tok.start] + "INSERT " + out[tok.end + 1 :]
+    return out
+
+
+def _quoted_insert_columns(text: str, tokens: list[Token]) -> str:
+    """SQLite reads a single-quoted name in an INSERT column list as that column (SQLite docs,
+    "SQLite Keywords": a string in single quotes where an identifier is allowed but a string
+    literal is not is understood as an identifier). ``'name'`` becomes ``"name"``: the same
+    length, so every offset holds."""
+    out = text
+    n = len(tokens)
+    for i, tok in enumerate(tokens):
+        if tok.token_type != TokenType.INTO or not i or \
+                tokens[i - 1].text.upper() not in ("INSERT", "REPLACE", "ABORT", "FAIL",
+                                                   "IGNORE", "ROLLBACK"):
+            continue
+        j = i + 1
+        while j + 1 < n and tokens[j + 1].token_type == TokenType.DOT:
+            j += 2  # schema.table
+        j += 1
+        if j + 1 < n and tokens[j].token_type == TokenType.ALIAS:
+            j += 2  # AS alias
+        if j >= n or tokens[j].token_type != TokenType.L_PAREN:
+            continue
+        j += 1
+        while j < n and tokens[j].token_type != TokenType.R_PAREN:
+            t = tokens[j]
+            raw = text[t.start : t.end + 1]
+            if t.token_type == TokenType.STRING and len(raw) >= 2 and raw[0] == raw[-1] == "'" \
+                    and "'" not in raw[1:-1] and '"' not in raw[1:-1]:
+                out = out[: t.start] + '"' + raw[1:-1] + '"' + out[t.end + 1 :]
+            elif t.token_type not in (TokenType.COMMA, TokenType.STRING, TokenType.VAR,
+                                      TokenType.IDENTIFIER) and not t.text.isidentifier():
+                break
+            j += 1
     return out
 
 
