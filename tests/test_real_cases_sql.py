@@ -224,7 +224,7 @@ def test_unknown_qualifier_is_an_unknown_table(tmp_path: Path) -> None:
     table's own name without alias, a correlated outer alias and NEW/excluded are fine."""
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE kite (id INTEGER PRIMARY KEY, tail TEXT)")
-    with pytest.raises(sqlite3.OperationalError, match="no such column: q.tail"):
+    with pytest.raises(sqlite3.OperationalError, match=r"no such column: q\.tail"):
         conn.execute("SELECT q.tail FROM kite AS k")
     diags = findings(tmp_path, {"kites.py": '''
         def setup(cur):
@@ -240,3 +240,59 @@ def test_unknown_qualifier_is_an_unknown_table(tmp_path: Path) -> None:
                         "DO UPDATE SET tail = excluded.tail", (1, "x"))
     '''})
     assert [(d.rule, d.table, d.line) for d in diags] == [("unknown-table", "q", 5)]
+
+
+# --- r3: where sqlglot is more lenient, the database's own parser decides ----------------------
+
+def test_trailing_comma_in_sqlite_create_is_a_syntax_error(tmp_path: Path) -> None:
+    """SQLite rejects ``(..., b TEXT,\\n)`` (checked here); near misses: the same without the
+    comma, and ``',)'`` inside a string, are fine."""
+    bad = "CREATE TABLE IF NOT EXISTS jar (id TEXT PRIMARY KEY, lid TEXT,\\n)"
+    with pytest.raises(sqlite3.OperationalError, match="syntax error"):
+        sqlite3.connect(":memory:").execute(bad.replace("\\n", "\n"))
+    diags = findings(tmp_path, {"jars.py": f'''
+        def v1(conn):
+            conn.execute("{bad}")
+
+        def v2(conn):
+            conn.execute("CREATE TABLE IF NOT EXISTS pot (id TEXT PRIMARY KEY, lid TEXT)")
+            conn.execute("INSERT INTO pot (id, lid) VALUES (?, ',)')", ("a",))
+    '''})
+    assert [(d.rule, d.line) for d in diags] == [("sql-syntax", 2)]
+
+
+def test_trailing_comma_in_postgres_schema_is_a_syntax_error(tmp_path: Path) -> None:
+    """PostgreSQL 15 (case r3_create_trailing_comma_postgres): ``syntax error at or near ")"``,
+    decided by PostgreSQL's parser through pglast; near miss: the fixed table is fine."""
+    pytest.importorskip("pglast")
+    diags = findings(tmp_path, {
+        "schema.sql": "CREATE TABLE jar (id bigserial PRIMARY KEY);\n"
+                      "CREATE TABLE pot (\n  id bigserial PRIMARY KEY,\n  lid text,\n);\n",
+        "app.py": 'def add(cur, x):\n    cur.execute("INSERT INTO jar (id) VALUES (%s)", (x,))\n',
+    }, **PG)
+    assert [(d.rule, d.path, d.line) for d in diags] == [("sql-syntax", "schema.sql", 4)]
+
+
+def test_postgres_parser_rejects_a_broken_unmodelled_statement(tmp_path: Path) -> None:
+    """Near miss of kind M: a CREATE OPERATOR PostgreSQL's parser rejects is reported."""
+    pytest.importorskip("pglast")
+    diags = findings(tmp_path, {
+        "schema.sql": "CREATE OPERATOR === (leftarg = int, commutator = ===;\n",
+    }, **PG)
+    assert_rules(diags, "sql-syntax")
+
+
+def test_without_pglast_postgres_leniency_says_nothing() -> None:
+    """With pglast not importable (a real interpreter in which the import fails), PostgreSQL's
+    parser cannot be asked: nothing is rejected or accepted on its behalf."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['pglast'] = None\n"
+            "from harness.sql.oracle import database_accepts, database_rejects, "
+            "postgres_accepts\n"
+            "t = 'CREATE TABLE a (x int,)'\n"
+            "print(postgres_accepts(t), database_rejects(t, 'postgres'), "
+            "database_accepts('SELECT 1', 'postgres'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.split() == ["None", "False", "False"]

@@ -11,7 +11,7 @@ from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_sites import ParsedSite, parsed_sites
 from harness.sql.memo import columns_missing, tables_named, written
-from harness.sql.oracle import sqlite_accepts
+from harness.sql.oracle import database_accepts, database_rejects, trailing_comma
 from harness.sql.parse import DML, Statement, parse_sql
 from harness.sql.schema import fold
 
@@ -38,14 +38,34 @@ def check_syntax(model: Model) -> Iterator[Diagnostic]:
         if ps.site.text.holes:
             continue  # a computed part could be what does not parse
         for err in ps.parsed.errors:
-            if model.dialect == "sqlite" and err.statement and sqlite_accepts(err.statement):
-                continue  # sqlglot's gap, not the user's error: SQLite itself parses it
+            if err.statement and database_accepts(err.statement, model.dialect):
+                continue  # sqlglot's gap, not the user's error: the database parses it
             if err.statement and _other_dialect_parses(err.statement, model.dialect):
                 continue  # written for another database (a multi-backend project)
             if err.statement.lstrip()[:8].upper().startswith(VENDOR_STATEMENTS):
                 continue  # session/admin statements differ per server: not judged
             yield SQL_SYNTAX.diagnostic(ps.location(None, err.start),
                                         f"SQL does not parse ({model.dialect}): {err.message}")
+        yield from _database_syntax(model, ps)
+
+
+def _database_syntax(model: Model, ps: ParsedSite) -> Iterator[Diagnostic]:
+    """Where sqlglot is more lenient than the database (a trailing comma before ``)``) or has
+    no model (CREATE OPERATOR), the database's own parser decides (harness/sql/oracle.py):
+    reported only when it rejects the statement, never when it cannot be asked."""
+    for st in ps.parsed.statements:
+        comma = trailing_comma(st.text, model.dialect)
+        if comma is not None and database_rejects(st.text, model.dialect):
+            yield SQL_SYNTAX.diagnostic(
+                ps.location(st, comma),
+                f"SQL does not parse ({model.dialect}): a ',' directly before ')'",
+                fix="remove the trailing comma")
+    for err in ps.parsed.unmodelled:
+        if model.dialect == "postgres" and err.statement and \
+                database_rejects(err.statement, model.dialect):
+            yield SQL_SYNTAX.diagnostic(
+                ps.location(None, err.start),
+                f"SQL does not parse ({model.dialect}): PostgreSQL's parser rejects it")
 
 
 def _other_dialect_parses(statement: str, dialect: str) -> bool:

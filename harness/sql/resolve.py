@@ -216,11 +216,11 @@ class _Resolver:
             if cols is not None and name not in cols:
                 self.report(column, column.name, table)
             return
-        table = column.args.get("table")
+        written = column.args.get("table")
         if not column.args.get("db") and qualifier not in PSEUDO_TABLES and \
-                isinstance(table, exp.Identifier):
+                isinstance(written, exp.Identifier):
             # PostgreSQL: missing FROM-clause entry for table "q"; SQLite: no such column: q.x
-            self.unknown.append(NameRef(table.name, offset_of(table), None, qualifier=True))
+            self.unknown.append(NameRef(written.name, offset_of(written), None, qualifier=True))
 
     # --- DML -------------------------------------------------------------------------------
     def check_dml(self, dml: exp.Expr) -> None:
