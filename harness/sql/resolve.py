@@ -15,6 +15,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from harness.sql.schema import Schema, fold
+from harness.sql.scope_columns import ScopeColumns
 
 SYSTEM_TABLES = {
     "sqlite_master": ("type", "name", "tbl_name", "rootpage", "sql"),
@@ -142,6 +143,7 @@ def _source_columns(source: object, schema: Schema, dialect: str) -> Columns:
 
 class _Resolver:
     def __init__(self, schema: Schema, dialect: str) -> None:
+        self.columns = ScopeColumns()  # sqlglot's scope.columns, in linear time
         self.schema = schema
         self.dialect = dialect
         self.unknown: list[NameRef] = []
@@ -178,10 +180,10 @@ class _Resolver:
         aliases = {
             fold(s.alias) for s in scope.expression.selects if isinstance(s, exp.Alias)
         } if isinstance(scope.expression, exp.Select) else set()
-        for column in scope.columns:
+        for column in self.columns.columns(scope):
             if column.is_star or not column.name:
                 continue
-            if _nearest_query(column) is not scope.expression:
+            if self.columns.nearest_query(column) is not scope.expression:
                 continue  # sqlglot lists a correlated subquery's columns in its parent too
             name, qualifier = fold(column.name), fold(column.table)
             if qualifier:
@@ -293,13 +295,6 @@ class _Resolver:
                 cols = _table_columns(self.schema, table.name, self.dialect)
                 out[fold(table.alias or table.name)] = (table.name, cols)
         return out
-
-
-def _nearest_query(node: exp.Expr) -> exp.Expr | None:
-    parent = node.parent
-    while parent is not None and not isinstance(parent, exp.Query):
-        parent = parent.parent
-    return parent
 
 
 def _top_queries(dml: exp.Expr) -> list[exp.Expr]:
