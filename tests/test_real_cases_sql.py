@@ -221,11 +221,13 @@ def test_pg_system_columns_exist_on_every_table(tmp_path: Path) -> None:
 def test_unknown_qualifier_is_an_unknown_table(tmp_path: Path) -> None:
     """PostgreSQL 15 (case S5_undefined_alias_postgres): ``missing FROM-clause entry for table
     "q"``; SQLite says ``no such column: q.tail`` (checked here). Near misses: the alias, the
-    table's own name without alias, a correlated outer alias and NEW/excluded are fine."""
+    table's own name without alias, a correlated outer alias, NEW/excluded and an unaliased
+    table function (SQLite runs it, checked here) are fine."""
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE kite (id INTEGER PRIMARY KEY, tail TEXT)")
     with pytest.raises(sqlite3.OperationalError, match=r"no such column: q\.tail"):
         conn.execute("SELECT q.tail FROM kite AS k")
+    conn.execute("SELECT json_each.value FROM kite, json_each(kite.tail)")  # an unaliased TVF
     diags = findings(tmp_path, {"kites.py": '''
         def setup(cur):
             cur.execute("CREATE TABLE IF NOT EXISTS kite (id INTEGER PRIMARY KEY, tail TEXT)")
@@ -238,6 +240,7 @@ def test_unknown_qualifier_is_an_unknown_table(tmp_path: Path) -> None:
                         "(SELECT 1 FROM kite AS j WHERE j.id = k.id)")
             cur.execute("INSERT INTO kite (id, tail) VALUES (?, ?) ON CONFLICT (id) "
                         "DO UPDATE SET tail = excluded.tail", (1, "x"))
+            cur.execute("SELECT json_each.value FROM kite, json_each(kite.tail)")
     '''})
     assert [(d.rule, d.table, d.line) for d in diags] == [("unknown-table", "q", 5)]
 

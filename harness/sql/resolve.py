@@ -144,6 +144,7 @@ def _source_columns(source: object, schema: Schema, dialect: str) -> Columns:
 class _Resolver:
     def __init__(self, schema: Schema, dialect: str) -> None:
         self.columns = ScopeColumns()  # sqlglot's scope.columns, in linear time
+        self.judge_qualifiers = True
         self.schema = schema
         self.dialect = dialect
         self.unknown: list[NameRef] = []
@@ -164,6 +165,12 @@ class _Resolver:
             scopes = traverse_scope(query)
         except (SqlglotError, RecursionError, KeyError, AttributeError):
             return
+        # Table functions and laterals name rows their own way (SQLite: ``json_each.value``
+        # with json_each unaliased): where one is used, no qualifier is judged unknown.
+        self.judge_qualifiers = not any(
+            isinstance(node, (exp.Lateral, exp.Unnest, exp.UDTF)) or (
+                isinstance(node, exp.Table) and isinstance(node.this, exp.Func))
+            for node in query.find_all(exp.Lateral, exp.Unnest, exp.UDTF, exp.Table))
         for scope in scopes:
             self._check_scope(scope, outer)
 
@@ -219,7 +226,8 @@ class _Resolver:
                 self.report(column, column.name, table)
             return
         written = column.args.get("table")
-        if not column.args.get("db") and qualifier not in PSEUDO_TABLES and \
+        if self.judge_qualifiers and not column.args.get("db") and \
+                qualifier not in PSEUDO_TABLES and \
                 isinstance(written, exp.Identifier):
             # PostgreSQL: missing FROM-clause entry for table "q"; SQLite: no such column: q.x
             self.unknown.append(NameRef(written.name, offset_of(written), None, qualifier=True))
