@@ -13,23 +13,23 @@ scripts of one folder form one chain, in natural order of their names (``update2
 ``update10``); within a file, in text order.
 
 The schema at a step (``HistoryReplay.at``): each table the chain has created, renamed or
-dropped so far, as the chain left it; every other table as the project's schema has it (the
-chain's starting point, an old database, is not known, so a table the chain never touched is
-taken from today's schema).
+dropped so far, as the chain left it; every other table is known by name from the project's
+schema, but not its columns: the chain starts from an old database, which may have had
+columns that today's schema has dropped since.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from sqlglot import exp
 
 from harness.sql.ddl import SchemaBuilder, table_name
 from harness.sql.parse import DDL, Statement
-from harness.sql.schema import Schema, fold
+from harness.sql.schema import Schema, Table, fold
 
 HISTORY_WORDS = re.compile(
     r"migrat|update|upgrade|patch|change|delta|evolution|revision", re.IGNORECASE)
@@ -76,19 +76,46 @@ def replay_history(scripts: Iterable[tuple[str, tuple[Statement, ...]]], schema:
         if is_history_script(path):
             chains.setdefault(path.rpartition("/")[0], []).append((path, statements))
     for chain in chains.values():
+        ordered = sorted(chain, key=lambda item: natural_key(item[0]))
         builder = SchemaBuilder(dialect, strict=False)
         touched: set[str] = set()
-        current = schema
-        for path, statements in sorted(chain, key=lambda item: natural_key(item[0])):
+        base = schema
+        for table in _base_tables(ordered, schema):
+            base = base.put(table)
+        current = _overlay(base, builder.schema, touched)
+        for path, statements in ordered:
             for st in statements:
                 if st.category in DDL:
                     touched |= _names_touched(st.expression, builder.schema)
                     builder.apply(st)
                     touched |= {t.key for t in builder.schema}
-                    current = _overlay(schema, builder.schema, touched)
+                    current = _overlay(base, builder.schema, touched)
                     continue
                 replay.steps[(path, st.start)] = current
     return replay
+
+
+def _base_tables(chain: list[tuple[str, tuple[Statement, ...]]], schema: Schema
+                 ) -> list[Table]:
+    """Tables the chain alters or drops before (or without) creating them: the old database
+    had them, though today's schema may not (columns unknown)."""
+    created: set[str] = set()
+    out: dict[str, Table] = {}
+    for _path, statements in chain:
+        for st in statements:
+            node = st.expression if st.category in DDL else None
+            if isinstance(node, exp.Create):
+                name = table_name(node.this)
+                if name:
+                    created.add(fold(name))
+            elif isinstance(node, (exp.Alter, exp.Drop)):
+                targets = [node.this] if isinstance(node, exp.Alter) else \
+                    list(node.args.get("tables") or [])
+                for target in targets:
+                    name = table_name(target)
+                    if name and fold(name) not in created and name not in schema:
+                        out.setdefault(fold(name), Table(name, columns_known=False))
+    return list(out.values())
 
 
 def _names_touched(node: exp.Expr, chain: Schema) -> set[str]:
@@ -111,6 +138,9 @@ def _names_touched(node: exp.Expr, chain: Schema) -> set[str]:
 
 
 def _overlay(schema: Schema, chain: Schema, touched: set[str]) -> Schema:
-    tables = {key: table for key, table in schema.tables.items() if key not in touched}
+    """The chain's tables as it left them; every other table by name only, its columns not
+    known (the old database the chain starts from had columns today's schema may lack)."""
+    tables = {key: replace(table, columns_known=False) for key, table in schema.tables.items()
+              if key not in touched}
     tables.update(chain.tables)
     return Schema(MappingProxyType(tables))

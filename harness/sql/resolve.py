@@ -27,6 +27,7 @@ SYSTEM_TABLES = {
 # Qualifiers that name rows without a FROM entry: trigger rows (SQLite docs, "CREATE
 # TRIGGER"; PostgreSQL rules) and an upsert's proposed row.
 PSEUDO_TABLES = frozenset({"new", "old", "excluded"})
+DML_NODES = (exp.Insert, exp.Update, exp.Delete, exp.Merge)
 
 # None: the columns of a source are not known (unknown table, SELECT *, table function).
 Columns = frozenset[str] | None
@@ -167,10 +168,14 @@ class _Resolver:
             return
         # Table functions and laterals name rows their own way (SQLite: ``json_each.value``
         # with json_each unaliased): where one is used, no qualifier is judged unknown.
+        # So do DML statements nested in a CTE (PostgreSQL's ``WITH x AS (UPDATE t ...)``), whose
+        # target a subquery may name: sqlglot's scopes do not see it.
+        root = query.root()
         self.judge_qualifiers = not any(
             isinstance(node, (exp.Lateral, exp.Unnest, exp.UDTF)) or (
-                isinstance(node, exp.Table) and isinstance(node.this, exp.Func))
-            for node in query.find_all(exp.Lateral, exp.Unnest, exp.UDTF, exp.Table))
+                isinstance(node, exp.Table) and isinstance(node.this, exp.Func)) or (
+                isinstance(node, DML_NODES) and node is not root)
+            for node in root.find_all(exp.Lateral, exp.Unnest, exp.UDTF, exp.Table, *DML_NODES))
         for scope in scopes:
             self._check_scope(scope, outer)
 
