@@ -153,6 +153,22 @@ def test_single_quoted_insert_columns_are_columns_in_sqlite(tmp_path: Path) -> N
     assert_rules(diags)
 
 
+def test_single_quoted_replace_columns_are_columns_in_sqlite(tmp_path: Path) -> None:
+    """The same for ``REPLACE INTO hound ('call', 'coat')`` (SQLite runs it, checked here)."""
+    replace_sql = "REPLACE INTO hound ('call', 'coat') VALUES (?, ?)"
+    conn = sqlite3.connect(":memory:")
+    conn.execute(PETS)
+    conn.execute(replace_sql, ("woof", "short"))
+    diags = findings(tmp_path, {"dogs.py": f'''
+        def setup(cur):
+            cur.execute("{PETS}")
+
+        def add(cur, a, b):
+            cur.execute("{replace_sql}", (a, b))
+    '''})
+    assert_rules(diags)
+
+
 def test_near_miss_single_quoted_unknown_insert_column(tmp_path: Path) -> None:
     """Near miss: SQLite says ``table hound has no column named colour`` (checked here)."""
     insert = "INSERT INTO hound ('call', 'colour') VALUES (?, ?)"

@@ -242,10 +242,13 @@ def _parse(text: str, dialect: str) -> ParsedSql:
     try:
         tokens = d.tokenizer_class().tokenize(text)
         source = _replace_into(text, tokens)
-        if dialect == "sqlite":
-            source = _quoted_insert_columns(source, tokens)
         if source != text:
             tokens = d.tokenizer_class().tokenize(source)
+        if dialect == "sqlite":
+            quoted = _quoted_insert_columns(source, tokens)
+            if quoted != source:
+                source = quoted
+                tokens = d.tokenizer_class().tokenize(source)
     except TokenError as err:
         return ParsedSql((), (SqlError(_token_error_offset(text), f"cannot tokenize SQL: {err}"),))
     placeholders = find_placeholders(tokens)
