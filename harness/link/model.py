@@ -29,7 +29,7 @@ from harness.python.facts import (
     render_params,
 )
 from harness.python.text import PARAM, Text
-from harness.sql.ddl import SchemaBuilder, table_name
+from harness.sql.ddl import SchemaBuilder, holes_in_values_only, table_name
 from harness.sql.memo import written
 from harness.sql.parse import DDL, parse_sql
 from harness.sql.resolve import offset_of
@@ -288,16 +288,31 @@ class _Linker:
         historical: dict[str, frozenset[str]] = {}
         complete = True
         for site in in_schema_order(sites, revision_order(self.files)):
-            if site.text.holes:
-                complete = complete and not DDL_HINT.search(site.text.text)
-                if site.text.unknown_holes:
-                    continue
-            for statement in parse_sql(site.text.text, self.dialect).statements:
-                if statement.category not in DDL:
+            text = site.text
+            # Sentinels the rendered text holds (a "?" run leaves none: its place is unknown).
+            sentinels = tuple(h.sentinel for h in text.holes if h.sentinel in text.text)
+            located = len(sentinels) == len(text.holes)
+            statements = [st for st in parse_sql(text.text, self.dialect).statements
+                          if st.category in DDL]
+            literal_names = {id(st) for st in statements if located and not any(
+                s in st.text for s in sentinels)} | {
+                id(st) for st in statements if located and holes_in_values_only(
+                    st.expression, tuple(s for s in sentinels if s in st.text))}
+            if text.holes and DDL_HINT.search(text.text) and not (
+                    located and all(any(s in st.text for st in statements
+                                        if id(st) in literal_names) for s in sentinels)):
+                complete = False  # a computed name may create or alter any table
+            for statement in statements:
+                if text.unknown_holes and id(statement) not in literal_names:
                     continue
                 builder.apply(statement)
                 name = table_name(getattr(statement.expression, "this", None))
                 table = builder.schema.table(name) if name else None
+                if table is not None and text.holes and id(statement) not in literal_names \
+                        and not text.touches_hole(name or ""):
+                    # a computed column name or definition: the table may have any column
+                    table = replace(table, columns_known=False)
+                    builder.schema = builder.schema.put(table)
                 if table is not None:
                     historical[table.key] = historical.get(table.key, frozenset()) | {
                         c.key for c in table.columns}
@@ -489,6 +504,13 @@ class _Linker:
                 reads += tuple(Read(n, "", True) for n in sorted(extra))
                 w = Writer(site.module, site.path, execute.function or "<module>", "<inline>",
                            info.table, None, NAMED, reads, execute.line, execute.col, info.kind)
+                if any(h.kind != PARAM for h in text.holes):
+                    # The keys name placeholders, and a computed part may hold more of them
+                    # (``{db.ts('now')}`` gives ``:now``): only the keys a visible placeholder
+                    # reads are judged.
+                    seen = {fold(n) for n in statement.placeholders.names}
+                    records = [replace(r, keys=tuple(k for k in r.keys if fold(k.name) in seen))
+                               for r in records]
                 for r in records:
                     out.append(Binding(r, w, info.table,
                                        Location(site.path, execute.line, execute.col), "inline"))

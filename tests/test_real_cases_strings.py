@@ -1,0 +1,222 @@
+"""How Python code builds SQL text and parameters: false-alarm kinds seen on real code
+(``shared/cases`` D, E, G, I, J, K), each with a near miss that must still be flagged.
+
+Every snippet is made up here. Each label is confirmed in the test itself: the snippet is run
+on a real SQLite database (Python's ``sqlite3``, in memory) through the calls listed, and a
+clean case must run without error while a flagged case must raise the error the finding
+predicts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import assert_rules, findings
+
+
+def real_sqlite(code: str, calls: list[str]) -> str | None:
+    """Run ``code`` (a module defining the functions) and then each of ``calls`` with ``conn``
+    an in-memory SQLite connection; the first error's message, or None when all run."""
+    namespace: dict[str, object] = {"__name__": "snippet"}
+    exec(compile(textwrap.dedent(code), "<snippet>", "exec"), namespace)  # noqa: S102
+    namespace["conn"] = sqlite3.connect(":memory:")
+    try:
+        for call in calls:
+            exec(call, namespace)  # noqa: S102
+    except (sqlite3.Error, KeyError) as err:
+        return str(err)
+    return None
+
+
+def check(tmp_path: Path, code: str, *rules: str, calls: list[str],
+          error: str | None = None) -> None:
+    """The finding(s) ``rules`` on ``code``, and SQLite agrees: no error when none is
+    expected, else an error containing ``error``."""
+    got = real_sqlite(code, calls)
+    if rules:
+        assert got is not None and (error is None or error in got), got
+    else:
+        assert got is None, got
+    assert_rules(findings(tmp_path, {"app.py": code}), *rules)
+
+
+# --- kind I: a DDL statement with a computed part whose names are literal ---------------------
+
+STAMP = '''
+class Flavour:
+    def __init__(self, name):
+        self.name = name
+
+    @property
+    def stamp(self):
+        return "NULL" if self.name == "sqlite" else "now()"
+
+    @property
+    def wide_int(self):
+        return "INTEGER" if self.name == "sqlite" else "BIGINT"
+
+
+flavour = Flavour("sqlite")
+'''
+
+
+def test_add_column_with_computed_default_adds_the_column(tmp_path: Path) -> None:
+    code = STAMP + '''
+def upgrade(conn):
+    conn.execute("CREATE TABLE IF NOT EXISTS crates (id TEXT PRIMARY KEY, tag TEXT)")
+    conn.execute(f"ALTER TABLE crates ADD COLUMN sealed_at TIMESTAMP DEFAULT {flavour.stamp}")
+
+
+def seal(conn, crate, when):
+    conn.execute("UPDATE crates SET sealed_at = ? WHERE id = ?", (when, crate))
+'''
+    check(tmp_path, code, calls=["upgrade(conn)", "seal(conn, 'c1', 5)"])
+
+
+def test_add_column_with_computed_default_near_miss_other_column(tmp_path: Path) -> None:
+    """The ALTER's names are literal, so a column nobody adds is still unknown."""
+    code = STAMP + '''
+def upgrade(conn):
+    conn.execute("CREATE TABLE IF NOT EXISTS crates (id TEXT PRIMARY KEY, tag TEXT)")
+    conn.execute(f"ALTER TABLE crates ADD COLUMN sealed_at TIMESTAMP DEFAULT {flavour.stamp}")
+
+
+def seal(conn, crate, when):
+    conn.execute("UPDATE crates SET closed_at = ? WHERE id = ?", (when, crate))
+'''
+    check(tmp_path, code, "unknown-column", calls=["upgrade(conn)", "seal(conn, 'c1', 5)"],
+          error="no such column: closed_at")
+
+
+def test_create_with_computed_type_is_modelled(tmp_path: Path) -> None:
+    code = STAMP + '''
+def upgrade(conn):
+    conn.execute(f"CREATE TABLE IF NOT EXISTS fees (id TEXT PRIMARY KEY, cents {flavour.wide_int}, note TEXT)")
+
+
+def charge(conn, fid, cents, note):
+    conn.execute("INSERT INTO fees (id, cents, nots) VALUES (?, ?, ?)", (fid, cents, note))
+'''
+    check(tmp_path, code, "unknown-column", calls=["upgrade(conn)", "charge(conn, 'f', 1, 'x')"],
+          error="no column named nots")
+
+
+def test_create_with_computed_type_near_miss_right_column(tmp_path: Path) -> None:
+    code = STAMP + '''
+def upgrade(conn):
+    conn.execute(f"CREATE TABLE IF NOT EXISTS fees (id TEXT PRIMARY KEY, cents {flavour.wide_int}, note TEXT)")
+
+
+def charge(conn, fid, cents, note):
+    conn.execute("INSERT INTO fees (id, cents, note) VALUES (?, ?, ?)", (fid, cents, note))
+'''
+    check(tmp_path, code, calls=["upgrade(conn)", "charge(conn, 'f', 1, 'x')"])
+
+
+def test_computed_column_definition_leaves_the_table_open(tmp_path: Path) -> None:
+    """A hole where a whole column definition goes may declare any column: not judged."""
+    code = '''
+EXTRA = "\\n".join([])
+
+
+def upgrade(conn, extra):
+    conn.execute(f"CREATE TABLE IF NOT EXISTS fees (id TEXT PRIMARY KEY, {extra})")
+
+
+def charge(conn, fid, cents):
+    conn.execute("INSERT INTO fees (id, cents) VALUES (?, ?)", (fid, cents))
+'''
+    check(tmp_path, code, calls=["upgrade(conn, 'cents INTEGER')", "charge(conn, 'f', 1)"])
+
+
+# --- kind J: a hole inside a quoted identifier -------------------------------------------------
+
+def test_hole_in_quoted_index_column_is_not_judged(tmp_path: Path) -> None:
+    code = '''
+def setup(conn):
+    conn.execute("CREATE TABLE IF NOT EXISTS crates (id TEXT PRIMARY KEY, tag TEXT, sealed_at TEXT)")
+
+
+def index_all(conn):
+    for field in ["tag", "sealed_at"]:
+        conn.execute(f'CREATE INDEX IF NOT EXISTS ix_crates_{field} ON crates ("{field}")')
+'''
+    check(tmp_path, code, calls=["setup(conn)", "index_all(conn)"])
+
+
+def test_quoted_index_column_near_miss_literal(tmp_path: Path) -> None:
+    code = '''
+def setup(conn):
+    conn.execute("CREATE TABLE IF NOT EXISTS crates (id TEXT PRIMARY KEY, tag TEXT, sealed_at TEXT)")
+
+
+def index_all(conn):
+    # unquoted: SQLite reads an unknown double-quoted name as a string literal
+    conn.execute('CREATE INDEX IF NOT EXISTS ix_crates_tags ON crates (tags)')
+'''
+    check(tmp_path, code, "ddl-unknown-column", calls=["setup(conn)", "index_all(conn)"],
+          error="no such column: tags")
+
+
+# --- kind K: a params dict names placeholders, and a hole may hold one -------------------------
+
+CLOCK = '''
+class Clock:
+    def at(self, name):
+        return f"datetime(:{name}, 'unixepoch')"
+
+
+clock = Clock()
+
+
+def setup(conn):
+    conn.execute("CREATE TABLE IF NOT EXISTS crates (id TEXT PRIMARY KEY, shut INTEGER, moved_at TEXT)")
+    conn.execute("INSERT INTO crates (id) VALUES ('c1')")
+'''
+
+
+def test_param_key_used_inside_a_hole(tmp_path: Path) -> None:
+    code = CLOCK + '''
+
+def shut(conn, crate, when):
+    conn.execute(f"UPDATE crates SET shut = 1, moved_at = {clock.at('when')} WHERE id = :crate",
+                 {"crate": crate, "when": when})
+'''
+    check(tmp_path, code, calls=["setup(conn)", "shut(conn, 'c1', 0)"])
+
+
+def test_param_key_near_miss_no_hole(tmp_path: Path) -> None:
+    """Without a computed part, a key no placeholder reads and no column has is dropped."""
+    code = CLOCK + '''
+
+def shut(conn, crate, when):
+    conn.execute("UPDATE crates SET shut = 1 WHERE id = :crate", {"crate": crate, "when": when})
+'''
+    # SQLite ignores the extra key: the value is silently dropped, which the rule reports.
+    assert real_sqlite(code, ["setup(conn)", "shut(conn, 'c1', 0)"]) is None
+    assert_rules(findings(tmp_path, {"app.py": code}), "key-without-column")
+
+
+def test_param_key_missing_in_hole_sql_still_flagged(tmp_path: Path) -> None:
+    """A visible placeholder the dict lacks is still missing, hole or not."""
+    code = CLOCK + '''
+
+def shut(conn, crate, when):
+    conn.execute(f"UPDATE crates SET shut = 1, moved_at = {clock.at('when')} WHERE id = :crate",
+                 {"box": crate, "when": when})
+'''
+    check(tmp_path, code, "missing-key", calls=["setup(conn)", "shut(conn, 'c1', 0)"],
+          error="crate")
+
+
+@pytest.mark.parametrize("name", ["ix_crates___dbh7__", '"__dbh7__"'])
+def test_touches_hole(name: str) -> None:
+    from harness.python.text import UNKNOWN, Hole, Text
+
+    text = Text("x", (), (Hole("__dbh7__", UNKNOWN),), 1, 1)
+    assert text.touches_hole(name)
+    assert not text.touches_hole("ix_crates_tag")
