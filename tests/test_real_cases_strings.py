@@ -221,3 +221,85 @@ def test_touches_hole(name: str) -> None:
     text = Text("x", (), (Hole("__dbh7__", UNKNOWN),), 1, 1)
     assert text.touches_hole(name)
     assert not text.touches_hole("ix_crates_tag")
+
+
+# --- kind G: a ``*args`` wrapper called with an imported SQL constant ---------------------------
+
+SHELF_QUERIES = '''
+COUNT_SHELVES = """SELECT COUNT(*) FROM shelves"""
+SHELVES_IN_AISLE = """SELECT id, label FROM shelves WHERE aisle = ?"""
+'''
+
+SHELF_APP = '''
+import sqlite3
+
+from shelf_queries import COUNT_SHELVES, SHELVES_IN_AISLE
+
+
+class Shelves:
+    def __init__(self, conn):
+        self.conn = conn
+        self.conn.execute("CREATE TABLE IF NOT EXISTS shelves (id INTEGER PRIMARY KEY, label TEXT, aisle INTEGER)")
+
+    def fetch(self, query, *args):
+        return self.conn.execute(query, args).fetchall()
+
+    def fetch_first(self, query, *args):
+        rows = self.fetch(query, *args)
+        return rows[0] if rows else None
+
+
+def shelf_count(shelves: Shelves):
+    return shelves.fetch_first(COUNT_SHELVES)
+
+
+def first_in_aisle(shelves: Shelves, aisle):
+    return shelves.fetch_first(SHELVES_IN_AISLE, aisle)
+'''
+
+
+def _shelves_real(app: str, calls: list[str]) -> str | None:
+    """The two modules run as one on real SQLite (the import line dropped)."""
+    code = SHELF_QUERIES + app.replace("from shelf_queries import COUNT_SHELVES, "
+                                       "SHELVES_IN_AISLE", "")
+    return real_sqlite(code, ["shelves = Shelves(conn)", *calls])
+
+
+def test_varargs_wrapper_gets_exactly_what_the_call_passes(tmp_path: Path) -> None:
+    assert _shelves_real(SHELF_APP, ["shelf_count(shelves)",
+                                     "first_in_aisle(shelves, 2)"]) is None
+    assert_rules(findings(tmp_path, {"shelf_queries.py": SHELF_QUERIES, "app.py": SHELF_APP}))
+
+
+def test_varargs_wrapper_near_miss_missing_argument(tmp_path: Path) -> None:
+    """The 1-placeholder constant through the same wrapper with no argument: flagged, and
+    placed in the file that holds the SQL text."""
+    app = SHELF_APP + '''
+
+def any_in_aisle(shelves: Shelves):
+    return shelves.fetch_first(SHELVES_IN_AISLE)
+'''
+    error = _shelves_real(app, ["any_in_aisle(shelves)"])
+    assert error is not None and "bindings" in error
+    diags = findings(tmp_path, {"shelf_queries.py": SHELF_QUERIES, "app.py": app})
+    assert_rules(diags, "param-count")
+    assert diags[0].location.path == "shelf_queries.py"
+    assert diags[0].location.line == 2
+
+
+def test_spread_argument_is_not_one_parameter(tmp_path: Path) -> None:
+    """``run(query, *values)`` into ``execute(query, values)``: as many as the list has."""
+    code = '''
+def setup(conn):
+    conn.execute("CREATE TABLE IF NOT EXISTS shelves (id INTEGER PRIMARY KEY, label TEXT, aisle INTEGER)")
+
+
+def run(conn, query, *values):
+    return conn.execute(query, values).fetchall()
+
+
+def labelled(conn, label, aisle):
+    pair = [label, aisle]
+    return run(conn, "SELECT id FROM shelves WHERE label = ? AND aisle = ?", *pair)
+'''
+    check(tmp_path, code, calls=["setup(conn)", "labelled(conn, 'a', 1)"])

@@ -25,6 +25,7 @@ from harness.python.facts import (
     RecordsArg,
     RefArg,
     SeqArg,
+    SpreadArg,
     TextArg,
     render_params,
 )
@@ -133,6 +134,24 @@ def in_schema_order(sites: Sequence[SqlSite], order: dict[str, str] | None = Non
     return out
 
 
+def _bind_params(params: Arg | None, args: dict[str, Arg]) -> Arg | None:
+    """A wrapper's parameters as one call gives them: ``execute(query, args)`` with ``args``
+    its ``*args`` tuple, or ``(*args,)`` / ``[x, *args]`` spread into a sequence."""
+    if isinstance(params, ParamArg):
+        return args.get(params.name)
+    if isinstance(params, SeqArg):
+        items: list[Arg] = []
+        for item in params.items:
+            inner = item.inner if isinstance(item, SpreadArg) else None
+            given = args.get(inner.name) if isinstance(inner, ParamArg) else None
+            if isinstance(given, SeqArg):
+                items.extend(given.items)
+            else:
+                items.append(item)
+        return SeqArg(tuple(items))
+    return params
+
+
 def _map_args(target: Target, call: CallFact) -> dict[str, Arg]:
     """Which argument each parameter of the callee receives at this call."""
     fn = target.function
@@ -143,7 +162,13 @@ def _map_args(target: Target, call: CallFact) -> dict[str, Arg]:
             # ``def fetch(self, query, *args)``: args is the tuple of the rest
             out[name[1:]] = SeqArg(tuple(call.args[i:]))
             break
+        if isinstance(arg, SpreadArg):
+            break  # ``f(*rest)``: which parameter gets what is known only at run time
         out[name] = arg
+    else:
+        star = next((p for p in params[len(call.args):] if p.startswith("*")), None)
+        if star is not None and not any(isinstance(a, SpreadArg) for a in call.args):
+            out[star[1:]] = SeqArg(())  # nothing left for ``*args``: an empty tuple
     plain = {p.lstrip("*") for p in params}
     for name, arg in call.kwargs:
         if name in plain:
@@ -212,12 +237,16 @@ class _Linker:
         executors: dict[tuple[str, str], list[ExecuteFact]] = {}
         for facts in self.index.files.values():
             for execute in facts.executes:
+                path = facts.path
                 if isinstance(execute.sql, RefArg):
                     text = self.index.constant(execute.sql.module, execute.sql.name)
                     if text is not None:
+                        # the text's positions are in the file that holds the constant
+                        home = self.index.find_module(execute.sql.module)
+                        path = self.index.files[home].path if home else path
                         execute = replace(execute, sql=TextArg(text))
                 if isinstance(execute.sql, TextArg):
-                    sites.append(SqlSite(facts.module, facts.path, execute.sql.text, execute))
+                    sites.append(SqlSite(facts.module, path, execute.sql.text, execute))
                 elif isinstance(execute.sql, ParamArg) and execute.function:
                     executors.setdefault((facts.module, execute.function), []).append(execute)
             for text in facts.ddl:
@@ -261,17 +290,17 @@ class _Linker:
                 for execute in executors.get((target.module, target.function.qualname), []):
                     assert isinstance(execute.sql, ParamArg)
                     sql = args.get(execute.sql.name)
-                    params = execute.params
-                    if isinstance(params, ParamArg):
-                        params = args.get(params.name)
+                    params = _bind_params(execute.params, args)
+                    home = module
                     if isinstance(sql, RefArg):
+                        # the text's positions are in the file that holds the constant
+                        home = self.index.find_module(sql.module) or module
                         text = self.index.constant(sql.module, sql.name)
                         sql = TextArg(text) if text is not None else None
                     new = ExecuteFact(execute.method, sql if sql is not None else ParamArg(""),
                                       params, call.function, call.cls, call.line, call.col)
                     if isinstance(sql, TextArg):
-                        facts = self.index.files[module]
-                        out.append(SqlSite(module, facts.path, sql.text, new))
+                        out.append(SqlSite(module, self.index.files[home].path, sql.text, new))
                     elif isinstance(sql, ParamArg) and sql.name and call.function:
                         found.setdefault((module, call.function), []).append(
                             replace(new, sql=sql))

@@ -721,7 +721,7 @@ class Extractor:
             special = self._builtin_call(node, func.id, scope)
             if special is not _NOT_SPECIAL:
                 return special
-        args = [self.ev(a.value if isinstance(a, ast.Starred) else a, scope) for a in node.args]
+        args = [self._argument(a, scope) for a in node.args]
         kwargs = [(k.arg, self.ev(k.value, scope)) for k in node.keywords]
         callee = self._callee(func, scope)
         line, col = self._pos(node)
@@ -750,6 +750,13 @@ class Extractor:
             scope.function, scope.cls, line, col,
         ))
         return CallResult(callee, line, col)
+
+    def _argument(self, node: ast.expr, scope: _Scope) -> Value:
+        """A call's positional argument; ``*rest`` is a Spread: any number of items, never
+        the one argument it is written as (``read(query, *args)``)."""
+        if isinstance(node, ast.Starred):
+            return Spread(self.ev(node.value, scope))
+        return self.ev(node, scope)
 
     def _foreign(self, callee: Callee) -> bool:
         """A builtin or standard-library callable: never a project helper returning a dict."""

@@ -137,7 +137,12 @@ def _arity(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diagnostic]:
 
 
 def check_param_count(model: Model) -> Iterator[Diagnostic]:
-    for ps in parsed_sites(model, executed_only=True):
+    # Every execute site, not each distinct text once: one SQL constant is run by many calls,
+    # each with its own parameters.
+    for site in model.sites:
+        if site.execute is None:
+            continue
+        ps = ParsedSite(site, parse_sql(site.text.text, model.dialect))
         execute = ps.site.execute
         if execute is None or ps.site.text.dynamic_placeholders or ps.parsed.errors:
             continue
