@@ -303,3 +303,215 @@ def labelled(conn, label, aisle):
     return run(conn, "SELECT id FROM shelves WHERE label = ? AND aisle = ?", *pair)
 '''
     check(tmp_path, code, calls=["setup(conn)", "labelled(conn, 'a', 1)"])
+
+
+# --- kind D: SQL text and its parameters grown along the same branches ------------------------
+
+BINS = '''
+def setup(conn):
+    conn.execute("CREATE TABLE IF NOT EXISTS bins (id INTEGER PRIMARY KEY, colour TEXT, weight INTEGER)")
+    conn.execute("INSERT INTO bins (colour, weight) VALUES ('red', 3)")
+'''
+
+ALL_FILTERS = ["setup(conn)", "find(conn)", "find(conn, colour='red')", "find(conn, heavier=1)",
+               "find(conn, colour='red', heavier=1)"]
+
+
+def test_sql_and_args_grown_together(tmp_path: Path) -> None:
+    code = BINS + '''
+
+def find(conn, colour=None, heavier=None):
+    sql = "SELECT id FROM bins WHERE 1=1"
+    params = []
+    if colour is not None:
+        sql += " AND colour = ?"
+        params.append(colour)
+    if heavier is not None:
+        sql += " AND weight > ?"
+        params.append(heavier)
+    return conn.execute(sql, params).fetchall()
+'''
+    check(tmp_path, code, calls=ALL_FILTERS)
+
+
+def test_sql_and_args_near_miss_one_path_unbalanced(tmp_path: Path) -> None:
+    """One branch adds two placeholders and one value: that path is flagged."""
+    code = BINS + '''
+
+def find(conn, colour=None, heavier=None):
+    sql = "SELECT id FROM bins WHERE 1=1"
+    params = []
+    if colour is not None:
+        sql += " AND colour = ?"
+        params.append(colour)
+    if heavier is not None:
+        sql += " AND weight > ? AND weight < ?"
+        params.append(heavier)
+    return conn.execute(sql, params).fetchall()
+'''
+    check(tmp_path, code, "param-count", calls=ALL_FILTERS, error="bindings")
+
+
+def test_args_extended_with_a_list_and_ifexp_sql(tmp_path: Path) -> None:
+    """``+=`` on the list, ``extend``, and a conditional expression: the same paths."""
+    code = BINS + '''
+
+def find(conn, colour=None, heavier=None):
+    sql = "SELECT id FROM bins WHERE " + ("colour = ?" if colour else "1 = ?")
+    params = [colour] if colour else [1]
+    if heavier is not None:
+        sql += " AND weight BETWEEN ? AND ?"
+        params += [heavier, 100]
+    return conn.execute(sql, params).fetchall()
+'''
+    check(tmp_path, code, calls=ALL_FILTERS)
+
+
+def test_list_handed_to_a_helper_is_not_counted(tmp_path: Path) -> None:
+    """A helper that appends to the list: its length is not known here."""
+    code = BINS + '''
+
+def add_colour(where, params, colour):
+    where.append("colour = ?")
+    params.append(colour)
+
+
+def find(conn, colour=None, heavier=None):
+    where = ["1=1"]
+    params = []
+    add_colour(where, params, colour or "red")
+    return conn.execute("SELECT id FROM bins WHERE colour = ?", params).fetchall()
+'''
+    check(tmp_path, code, calls=ALL_FILTERS)
+
+
+def test_many_branches_are_not_judged(tmp_path: Path) -> None:
+    """Seven independent filters are 128 paths, over the bound: nothing is judged."""
+    ifs = "".join(f'''
+    if f{i} is not None:
+        sql += " AND weight > ?"
+        params.append(f{i})''' for i in range(7))
+    code = BINS + f'''
+
+def find(conn, {", ".join(f"f{i}=None" for i in range(7))}):
+    sql = "SELECT id FROM bins WHERE 1=1"
+    params = []{ifs}
+    return conn.execute(sql, params).fetchall()
+'''
+    check(tmp_path, code, calls=["setup(conn)", "find(conn)", "find(conn, 1, 2, 3, 4, 5, 6, 7)"])
+
+
+def test_set_parts_joined_is_a_hole(tmp_path: Path) -> None:
+    code = BINS + '''
+
+def change(conn, bin_id, colour=None, weight=None):
+    sets = []
+    params = []
+    if colour is not None:
+        sets.append("colour = ?")
+        params.append(colour)
+    if weight is not None:
+        sets.append("weight = ?")
+        params.append(weight)
+    if not sets:
+        return
+    params.append(bin_id)
+    conn.execute("UPDATE bins SET " + ", ".join(sets) + " WHERE id = ?", params)
+'''
+    check(tmp_path, code, calls=["setup(conn)", "change(conn, 1)", "change(conn, 1, 'blue')",
+                                 "change(conn, 1, weight=2)", "change(conn, 1, 'blue', 2)"])
+
+
+def test_set_parts_near_miss_known_list(tmp_path: Path) -> None:
+    """Parts appended on every path are known text: the missing id value is flagged."""
+    code = BINS + '''
+
+def change(conn, bin_id, colour, weight):
+    sets = []
+    params = []
+    sets.append("colour = ?")
+    params.append(colour)
+    sets.append("weight = ?")
+    params.append(weight)
+    conn.execute("UPDATE bins SET " + ", ".join(sets) + " WHERE id = ?", params)
+'''
+    check(tmp_path, code, "param-count", calls=["setup(conn)", "change(conn, 1, 'blue', 2)"],
+          error="bindings")
+
+
+# --- kind E: if/else branches are alternatives -------------------------------------------------
+
+def test_if_else_suffix(tmp_path: Path) -> None:
+    code = BINS + '''
+
+def heaviest(conn, top=True):
+    sql = "SELECT id FROM bins ORDER BY weight "
+    if top:
+        sql += "DESC"
+    else:
+        sql += "ASC"
+    return conn.execute(sql).fetchall()
+'''
+    check(tmp_path, code, calls=["setup(conn)", "heaviest(conn)", "heaviest(conn, False)"])
+
+
+def test_if_else_suffix_near_miss_broken_branch(tmp_path: Path) -> None:
+    code = BINS + '''
+
+def heaviest(conn, top=True):
+    sql = "SELECT id FROM bins ORDER BY weight "
+    if top:
+        sql += "DESC"
+    else:
+        sql += "ASC LIMIT"
+    return conn.execute(sql).fetchall()
+'''
+    check(tmp_path, code, "sql-syntax", calls=["setup(conn)", "heaviest(conn, False)"],
+          error="incomplete input")
+
+
+def test_if_else_order_clause(tmp_path: Path) -> None:
+    code = BINS + '''
+
+def listing(conn, by_colour=False):
+    sql = "SELECT id, colour, weight FROM bins"
+    if by_colour:
+        sql += " ORDER BY colour, weight"
+    else:
+        sql += " ORDER BY weight DESC"
+    sql += " LIMIT 10"
+    return conn.execute(sql).fetchall()
+'''
+    check(tmp_path, code, calls=["setup(conn)", "listing(conn)", "listing(conn, True)"])
+
+
+def test_if_else_order_clause_near_miss_second_order_by(tmp_path: Path) -> None:
+    code = BINS + '''
+
+def listing(conn, by_colour=False):
+    sql = "SELECT id, colour, weight FROM bins"
+    if by_colour:
+        sql += " ORDER BY colour, weight"
+    else:
+        sql += " ORDER BY weight DESC"
+    sql += " ORDER BY id LIMIT 10"
+    return conn.execute(sql).fetchall()
+'''
+    check(tmp_path, code, "sql-syntax", calls=["setup(conn)", "listing(conn)"],
+          error="syntax error")
+
+
+def test_branch_that_returns_does_not_reach_the_execute(tmp_path: Path) -> None:
+    """``if ...: return`` leaves only the other path for the code after it."""
+    code = BINS + '''
+
+def weights(conn, colour=None):
+    sql = "SELECT weight FROM bins"
+    params = []
+    if colour is None:
+        return conn.execute(sql).fetchall()
+    sql += " WHERE colour = ?"
+    params.append(colour)
+    return conn.execute(sql, params).fetchall()
+'''
+    check(tmp_path, code, calls=["setup(conn)", "weights(conn)", "weights(conn, 'red')"])
