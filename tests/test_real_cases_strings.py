@@ -515,3 +515,72 @@ def weights(conn, colour=None):
     return conn.execute(sql, params).fetchall()
 '''
     check(tmp_path, code, calls=["setup(conn)", "weights(conn)", "weights(conn, 'red')"])
+
+
+def test_same_test_twice_is_one_branch_point(tmp_path: Path) -> None:
+    """The text grows under one ``if``, its parameter under another with the same test (or
+    its negation): they take the same path."""
+    code = BINS + '''
+
+def find(conn, colour=None, heavier=None):
+    sql = "SELECT id FROM bins WHERE 1=1"
+    if colour is not None:
+        sql += " AND colour = ?"
+    if heavier:
+        sql += " AND weight > ?"
+    params = []
+    if colour is None:
+        pass
+    else:
+        params.append(colour)
+    if not heavier:
+        pass
+    else:
+        params.append(heavier)
+    return conn.execute(sql, params).fetchall()
+'''
+    check(tmp_path, code, calls=ALL_FILTERS)
+
+
+def test_same_test_twice_near_miss_different_tests(tmp_path: Path) -> None:
+    """A parameter added under a different test than its placeholder: a path is off."""
+    code = BINS + '''
+
+def find(conn, colour=None, heavier=None):
+    sql = "SELECT id FROM bins WHERE 1=1"
+    if colour is not None:
+        sql += " AND colour = ?"
+    params = []
+    if heavier is not None:
+        params.append(colour)
+    return conn.execute(sql, params).fetchall()
+'''
+    check(tmp_path, code, "param-count", calls=ALL_FILTERS, error="bindings")
+
+
+def test_list_grown_in_a_loop_is_not_counted(tmp_path: Path) -> None:
+    """A loop appends any number of values: the count is known only at run time."""
+    code = BINS + '''
+
+def add(conn, values):
+    params = []
+    for value in values:
+        params.append(value)
+    conn.execute("INSERT INTO bins (id, colour, weight) VALUES (?, ?, ?)", params)
+'''
+    check(tmp_path, code, calls=["setup(conn)", "add(conn, [7, 'green', 2])"])
+
+
+def test_list_grown_in_a_loop_near_miss_fixed_part(tmp_path: Path) -> None:
+    """The list made inside the loop is exact on each iteration: two values, three ``?``."""
+    code = BINS + '''
+
+def add(conn, rows):
+    for colour, weight in rows:
+        params = []
+        params.append(colour)
+        params.append(weight)
+        conn.execute("INSERT INTO bins (id, colour, weight) VALUES (?, ?, ?)", params)
+'''
+    check(tmp_path, code, "param-count", calls=["setup(conn)", "add(conn, [('green', 2)])"],
+          error="bindings")

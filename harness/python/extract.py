@@ -114,6 +114,9 @@ class _Scope:
     # locals holding a connection (or its cursor) this function opens to a database its
     # caller names: ``sqlite3.connect(path)`` with ``path`` a parameter (Firefox's places.db)
     other_dbs: set[str] = field(default_factory=set)
+    # branch points by the test they make: two ``if since is not None:`` in one function
+    # take the same path (the text grown in one, its parameter in the other)
+    conds: dict[str, int] = field(default_factory=dict)
 
 
 class Extractor:
@@ -258,8 +261,7 @@ class Extractor:
             self._if(stmt, scope)
         elif isinstance(stmt, ast.While):
             self.ev(stmt.test, scope)
-            start = len(self.executes)
-            self._branch(stmt.body, scope)
+            self._loop_body(stmt.body, scope)
             self._branch(stmt.orelse, scope)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
@@ -309,7 +311,8 @@ class Extractor:
         if _ends(stmt.orelse):
             scope.values = body
             return
-        choice = next(self.counter)
+        key, flipped = _condition(stmt.test)
+        choice = scope.conds.setdefault(key, next(self.counter))
         merged: dict[str, Value] = {}
         for name in {**body, **orelse}:
             if name not in orelse or name not in body:
@@ -319,7 +322,9 @@ class Extractor:
             if a is b:
                 merged[name] = a
             elif isinstance(a, (Text, Seq, Alt)) and isinstance(b, (Text, Seq, Alt)):
-                merged[name] = self._bounded(alternative(choice, (a, b)), stmt)
+                # option 0: the test's positive form holds
+                merged[name] = self._bounded(
+                    alternative(choice, (b, a) if flipped else (a, b)), stmt)
             else:  # anything else: the last assignment the walk saw, as before
                 merged[name] = b if b is not before.get(name) else a
         scope.values = merged
@@ -364,8 +369,24 @@ class Extractor:
                 scope.values[stmt.target.id] = ItemOf(iterable.name)
             else:
                 scope.values.pop(stmt.target.id, None)
-        self._branch(stmt.body, scope)
+        self._loop_body(stmt.body, scope)
         self._branch(stmt.orelse, scope)
+
+    def _loop_body(self, body: list[ast.stmt], scope: _Scope) -> None:
+        """A loop body, walked once; a list it grows holds any number of the items it adds
+        (``for v in values: args.append(v)`` is not one parameter)."""
+        before = dict(scope.values)
+        self._branch(body, scope)
+        for name, old in before.items():
+            new = scope.values.get(name)
+            if new is old or not (isinstance(old, Seq) and old.mutable):
+                continue
+            if isinstance(new, Seq) and new.items[:len(old.items)] == old.items:
+                added = new.items[len(old.items):]
+                scope.values[name] = Seq((*old.items, *(
+                    i if isinstance(i, Spread) else Spread(i) for i in added)), True)
+            else:
+                scope.values[name] = None
 
     def _assign(self, target: ast.expr, value: Value, node: ast.expr, scope: _Scope) -> None:
         if isinstance(target, ast.Name):
@@ -685,7 +706,9 @@ class Extractor:
         self.ev(node.test, scope)
         a, b = self.ev(node.body, scope), self.ev(node.orelse, scope)
         if isinstance(a, (Text, Seq, Alt)) and isinstance(b, (Text, Seq, Alt)):
-            return self._bounded(alternative(next(self.counter), (a, b)), node)
+            key, flipped = _condition(node.test)
+            choice = scope.conds.setdefault(key, next(self.counter))
+            return self._bounded(alternative(choice, (b, a) if flipped else (a, b)), node)
         return None
 
     def _ev_Dict(self, node: ast.Dict, scope: _Scope) -> Value:
@@ -1231,6 +1254,23 @@ def _lists(value: Value) -> bool:
     if isinstance(value, Alt):
         return all(_lists(o) for o in value.options)
     return isinstance(value, Seq) and value.mutable
+
+
+_NEGATED: dict[type, type] = {ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.Eq: ast.NotEq,
+                               ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In}
+
+
+def _condition(test: ast.expr) -> tuple[str, bool]:
+    """A branch test as a key (its source, the positive way round) and whether ``test`` is
+    its negation: ``not x`` and ``x``, ``a is None`` and ``a is not None`` share a key."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        key, flipped = _condition(test.operand)
+        return key, not flipped
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and \
+            type(test.ops[0]) in (ast.IsNot, ast.NotEq, ast.NotIn):
+        positive = ast.Compare(test.left, [_NEGATED[type(test.ops[0])]()], test.comparators)
+        return ast.unparse(positive), True
+    return ast.unparse(test), False
 
 
 def _ends(body: list[ast.stmt]) -> bool:
