@@ -584,3 +584,32 @@ def add(conn, rows):
 '''
     check(tmp_path, code, "param-count", calls=["setup(conn)", "add(conn, [('green', 2)])"],
           error="bindings")
+
+
+WHERE_JOINED = BINS + '''
+
+def find(conn, colour=None, heavier=None):
+    sql = "SELECT id FROM bins"
+    where = []
+    params = []
+    if colour is not None:
+        where.append("colour = ?")
+        params.append(colour)
+    if heavier is not None:
+        where.append("weight > ?")
+        params.append(heavier)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return conn.execute(sql, params).fetchall()
+'''
+
+
+def test_test_on_a_branch_built_list_is_not_an_independent_path(tmp_path: Path) -> None:
+    """``if where:`` follows the branches that filled ``where``: the path with parameters
+    and no WHERE is never taken, so counts are not judged there."""
+    check(tmp_path, WHERE_JOINED, calls=ALL_FILTERS)
+
+
+def test_test_on_a_branch_built_list_near_miss_text_still_judged(tmp_path: Path) -> None:
+    code = WHERE_JOINED.replace('sql = "SELECT id FROM bins"', 'sql = "SELECT idd FROM bins"')
+    check(tmp_path, code, "unknown-column", calls=ALL_FILTERS, error="no such column: idd")

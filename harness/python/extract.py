@@ -145,6 +145,9 @@ class Extractor:
         self._function_nodes: list[tuple[str, str | None, ast.FunctionDef | ast.AsyncFunctionDef]]
         self._function_nodes = []
         self._uses_seen: dict[tuple[tuple[str, ...], int], bool] = {}
+        # branch points whose test reads a value built along other branches (``if where:``
+        # after ``where.append(...)`` in an ``if``): their paths are not independent
+        self._dependent: set[int] = set()
 
     # --- entry ------------------------------------------------------------------------------
     def run(self) -> FileFacts:
@@ -313,6 +316,8 @@ class Extractor:
             return
         key, flipped = _condition(stmt.test)
         choice = scope.conds.setdefault(key, next(self.counter))
+        if self._reads_branched(stmt.test, before):
+            self._dependent.add(choice)
         merged: dict[str, Value] = {}
         for name in {**body, **orelse}:
             if name not in orelse or name not in body:
@@ -328,6 +333,17 @@ class Extractor:
             else:  # anything else: the last assignment the walk saw, as before
                 merged[name] = b if b is not before.get(name) else a
         scope.values = merged
+
+    @staticmethod
+    def _reads_branched(test: ast.expr, values: dict[str, Value]) -> bool:
+        """Does ``test`` read a value built along branches or a loop (``if where:``)?"""
+        for node in ast.walk(test):
+            if isinstance(node, ast.Name):
+                value = values.get(node.id)
+                if choices(value) or (isinstance(value, Seq) and any(
+                        isinstance(i, Spread) for i in value.items)):
+                    return True
+        return False
 
     def _bounded(self, value: Value, node: ast.AST) -> Value:
         """Alternatives beyond MAX_PATHS are not spelled out: the text is a hole, a list is
@@ -708,6 +724,8 @@ class Extractor:
         if isinstance(a, (Text, Seq, Alt)) and isinstance(b, (Text, Seq, Alt)):
             key, flipped = _condition(node.test)
             choice = scope.conds.setdefault(key, next(self.counter))
+            if self._reads_branched(node.test, scope.values):
+                self._dependent.add(choice)
             return self._bounded(alternative(choice, (b, a) if flipped else (a, b)), node)
         return None
 
@@ -926,6 +944,16 @@ class Extractor:
                 paths *= n
             if paths > MAX_PATHS:
                 args = [None, *args[1:]]
+            elif self._dependent.intersection(found):
+                # Some paths may never be taken (``if where:`` follows what filled
+                # ``where``): each path's SQL is judged, its parameter count is not.
+                keys = sorted(found)
+                for combo in itertools.product(*(range(found[k]) for k in keys)):
+                    path = dict(zip(keys, combo))
+                    self._execute(node, method, [resolve(args[0], path),
+                                                 *(None for _ in args[1:])],
+                                  [(k, None) for k, _ in kwargs], scope, line, col)
+                return
             else:
                 keys = sorted(found)
                 for combo in itertools.product(*(range(found[k]) for k in keys)):
