@@ -467,3 +467,17 @@ def test_scope_columns_agree_with_sqlglot(query: str) -> None:
     for scope in traverse_scope(sqlglot.parse_one(query, read="sqlite")):
         assert [id(c) for c in mine.columns(scope)] == [id(c) for c in scope.columns]
         assert [id(c) for c in mine.external(scope)] == [id(c) for c in scope.external_columns]
+
+
+def test_temp_table_on_commit_drop_is_a_table(tmp_path: Path) -> None:
+    """PostgreSQL 15 (case C_temp_table_on_commit_drop): ``CREATE TEMP TABLE ... ON COMMIT
+    DROP`` creates the table for the transaction; its columns are the ones listed, so a
+    misspelt one (near miss) is still flagged."""
+    diags = findings(tmp_path, {
+        "batch.sql": "CREATE TEMP TABLE picked (label text) ON COMMIT DROP;\n"
+                     "CREATE TEMPORARY TABLE counted ON COMMIT DROP AS SELECT 1 AS n;\n"
+                     "INSERT INTO picked (label) VALUES ('a');\n"
+                     "INSERT INTO picked (lable) VALUES ('b');\n"
+                     "SELECT n FROM counted;\n",
+    }, **PG)
+    assert [(d.rule, d.column, d.line) for d in diags] == [("unknown-column", "lable", 4)]
