@@ -481,3 +481,17 @@ def test_temp_table_on_commit_drop_is_a_table(tmp_path: Path) -> None:
                      "SELECT n FROM counted;\n",
     }, **PG)
     assert [(d.rule, d.column, d.line) for d in diags] == [("unknown-column", "lable", 4)]
+
+
+def test_contracts_say_which_statements_were_not_analysed(tmp_path: Path) -> None:
+    """`check` is silent on CREATE OPERATOR; `contracts` says it was skipped and where."""
+    from harness.check import build_model
+    from harness.config import Config
+    from harness.contracts_report import contracts_text
+    from tests.helpers import write_project
+    write_project(tmp_path, {"schema.sql": "CREATE TABLE spot (id bigserial PRIMARY KEY);\n"
+                                           "CREATE OPERATOR === (leftarg = int, "
+                                           "commutator = ===);\n"})
+    model = build_model(Config.from_sources(tmp_path, cache=False, dialect="postgres"))[0]
+    text = contracts_text(model)
+    assert "not analysed (1):\n  schema.sql:2:1 CREATE OPERATOR: sqlglot has no model" in text

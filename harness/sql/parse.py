@@ -283,7 +283,7 @@ def _parse(text: str, dialect: str) -> ParsedSql:
                 errors.append(SqlError(start, f"cannot parse SQL: {str(err)[:200]}"))
                 continue
             if kind is not None:
-                unmodelled.append(SqlError(start, f"{kind} is not modelled; not analysed",
+                unmodelled.append(SqlError(start, f"{kind}: sqlglot has no model of it; skipped",
                                            normal[start:end]))
                 continue
             assert isinstance(err, ParseError)
