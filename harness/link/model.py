@@ -25,11 +25,12 @@ from harness.python.facts import (
     RecordsArg,
     RefArg,
     SeqArg,
+    SpreadArg,
     TextArg,
     render_params,
 )
 from harness.python.text import PARAM, Text
-from harness.sql.ddl import SchemaBuilder, table_name
+from harness.sql.ddl import SchemaBuilder, holes_in_values_only, table_name
 from harness.sql.memo import written
 from harness.sql.parse import DDL, parse_sql
 from harness.sql.resolve import offset_of
@@ -133,6 +134,24 @@ def in_schema_order(sites: Sequence[SqlSite], order: dict[str, str] | None = Non
     return out
 
 
+def _bind_params(params: Arg | None, args: dict[str, Arg]) -> Arg | None:
+    """A wrapper's parameters as one call gives them: ``execute(query, args)`` with ``args``
+    its ``*args`` tuple, or ``(*args,)`` / ``[x, *args]`` spread into a sequence."""
+    if isinstance(params, ParamArg):
+        return args.get(params.name)
+    if isinstance(params, SeqArg):
+        items: list[Arg] = []
+        for item in params.items:
+            inner = item.inner if isinstance(item, SpreadArg) else None
+            given = args.get(inner.name) if isinstance(inner, ParamArg) else None
+            if isinstance(given, SeqArg):
+                items.extend(given.items)
+            else:
+                items.append(item)
+        return SeqArg(tuple(items))
+    return params
+
+
 def _map_args(target: Target, call: CallFact) -> dict[str, Arg]:
     """Which argument each parameter of the callee receives at this call."""
     fn = target.function
@@ -143,7 +162,13 @@ def _map_args(target: Target, call: CallFact) -> dict[str, Arg]:
             # ``def fetch(self, query, *args)``: args is the tuple of the rest
             out[name[1:]] = SeqArg(tuple(call.args[i:]))
             break
+        if isinstance(arg, SpreadArg):
+            break  # ``f(*rest)``: which parameter gets what is known only at run time
         out[name] = arg
+    else:
+        star = next((p for p in params[len(call.args):] if p.startswith("*")), None)
+        if star is not None and not any(isinstance(a, SpreadArg) for a in call.args):
+            out[star[1:]] = SeqArg(())  # nothing left for ``*args``: an empty tuple
     plain = {p.lstrip("*") for p in params}
     for name, arg in call.kwargs:
         if name in plain:
@@ -212,12 +237,16 @@ class _Linker:
         executors: dict[tuple[str, str], list[ExecuteFact]] = {}
         for facts in self.index.files.values():
             for execute in facts.executes:
+                path = facts.path
                 if isinstance(execute.sql, RefArg):
                     text = self.index.constant(execute.sql.module, execute.sql.name)
                     if text is not None:
+                        # the text's positions are in the file that holds the constant
+                        home = self.index.find_module(execute.sql.module)
+                        path = self.index.files[home].path if home else path
                         execute = replace(execute, sql=TextArg(text))
                 if isinstance(execute.sql, TextArg):
-                    sites.append(SqlSite(facts.module, facts.path, execute.sql.text, execute))
+                    sites.append(SqlSite(facts.module, path, execute.sql.text, execute))
                 elif isinstance(execute.sql, ParamArg) and execute.function:
                     executors.setdefault((facts.module, execute.function), []).append(execute)
             for text in facts.ddl:
@@ -261,17 +290,17 @@ class _Linker:
                 for execute in executors.get((target.module, target.function.qualname), []):
                     assert isinstance(execute.sql, ParamArg)
                     sql = args.get(execute.sql.name)
-                    params = execute.params
-                    if isinstance(params, ParamArg):
-                        params = args.get(params.name)
+                    params = _bind_params(execute.params, args)
+                    home = module
                     if isinstance(sql, RefArg):
+                        # the text's positions are in the file that holds the constant
+                        home = self.index.find_module(sql.module) or module
                         text = self.index.constant(sql.module, sql.name)
                         sql = TextArg(text) if text is not None else None
                     new = ExecuteFact(execute.method, sql if sql is not None else ParamArg(""),
                                       params, call.function, call.cls, call.line, call.col)
                     if isinstance(sql, TextArg):
-                        facts = self.index.files[module]
-                        out.append(SqlSite(module, facts.path, sql.text, new))
+                        out.append(SqlSite(module, self.index.files[home].path, sql.text, new))
                     elif isinstance(sql, ParamArg) and sql.name and call.function:
                         found.setdefault((module, call.function), []).append(
                             replace(new, sql=sql))
@@ -288,16 +317,31 @@ class _Linker:
         historical: dict[str, frozenset[str]] = {}
         complete = True
         for site in in_schema_order(sites, revision_order(self.files)):
-            if site.text.holes:
-                complete = complete and not DDL_HINT.search(site.text.text)
-                if site.text.unknown_holes:
-                    continue
-            for statement in parse_sql(site.text.text, self.dialect).statements:
-                if statement.category not in DDL:
+            text = site.text
+            # Sentinels the rendered text holds (a "?" run leaves none: its place is unknown).
+            sentinels = tuple(h.sentinel for h in text.holes if h.sentinel in text.text)
+            located = len(sentinels) == len(text.holes)
+            statements = [st for st in parse_sql(text.text, self.dialect).statements
+                          if st.category in DDL]
+            literal_names = {id(st) for st in statements if located and not any(
+                s in st.text for s in sentinels)} | {
+                id(st) for st in statements if located and holes_in_values_only(
+                    st.expression, tuple(s for s in sentinels if s in st.text))}
+            if text.holes and DDL_HINT.search(text.text) and not (
+                    located and all(any(s in st.text for st in statements
+                                        if id(st) in literal_names) for s in sentinels)):
+                complete = False  # a computed name may create or alter any table
+            for statement in statements:
+                if text.unknown_holes and id(statement) not in literal_names:
                     continue
                 builder.apply(statement)
                 name = table_name(getattr(statement.expression, "this", None))
                 table = builder.schema.table(name) if name else None
+                if table is not None and text.holes and id(statement) not in literal_names \
+                        and not text.touches_hole(name or ""):
+                    # a computed column name or definition: the table may have any column
+                    table = replace(table, columns_known=False)
+                    builder.schema = builder.schema.put(table)
                 if table is not None:
                     historical[table.key] = historical.get(table.key, frozenset()) | {
                         c.key for c in table.columns}
@@ -489,6 +533,13 @@ class _Linker:
                 reads += tuple(Read(n, "", True) for n in sorted(extra))
                 w = Writer(site.module, site.path, execute.function or "<module>", "<inline>",
                            info.table, None, NAMED, reads, execute.line, execute.col, info.kind)
+                if any(h.kind != PARAM for h in text.holes):
+                    # The keys name placeholders, and a computed part may hold more of them
+                    # (``{db.ts('now')}`` gives ``:now``): only the keys a visible placeholder
+                    # reads are judged.
+                    seen = {fold(n) for n in statement.placeholders.names}
+                    records = [replace(r, keys=tuple(k for k in r.keys if fold(k.name) in seen))
+                               for r in records]
                 for r in records:
                     out.append(Binding(r, w, info.table,
                                        Location(site.path, execute.line, execute.col), "inline"))

@@ -188,7 +188,15 @@ def _arity(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diagnostic]:
 
 
 def check_param_count(model: Model) -> Iterator[Diagnostic]:
-    for ps in parsed_sites(model, executed_only=True):
+    # Every execute site, not each distinct text once: one SQL constant is run by many calls,
+    # each with its own parameters. SQL built along branches is one execute per path; a
+    # mismatch is reported once per call.
+    reported: set[tuple[str, str, int, int]] = set()
+    for site in model.sites:
+        if site.execute is None or (site.module, site.execute.function or "",
+                                    site.execute.line, site.execute.col) in reported:
+            continue
+        ps = ParsedSite(site, parse_sql(site.text.text, model.dialect))
         execute = ps.site.execute
         if execute is None or ps.site.text.dynamic_placeholders or ps.parsed.errors:
             continue
@@ -207,6 +215,7 @@ def check_param_count(model: Model) -> Iterator[Diagnostic]:
         for row in rows:
             message = _count_problem(positional, named, row)
             if message:
+                reported.add((site.module, execute.function or "", execute.line, execute.col))
                 yield PARAM_COUNT.diagnostic(
                     where, message, fix="pass exactly one value per placeholder")
                 break
