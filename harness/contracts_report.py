@@ -7,6 +7,7 @@ from typing import Any
 
 from harness.link.model import Binding, Model
 from harness.link.simulate import replay_all
+from harness.rules.sql_sites import not_modelled
 from harness.sql.schema import Schema
 
 
@@ -80,6 +81,8 @@ def contracts_json(model: Model) -> str:
                      "what": u.what, "reason": u.reason} for u in model.unbound],
         "tables": sorted(t.name for t in model.schema),
         "schema_code": schema_code(model),
+        "not_analysed": [{"path": where.path, "line": where.line, "col": where.col,
+                          "reason": reason} for where, reason in not_modelled(model)],
     }, indent=2)
 
 
@@ -107,6 +110,10 @@ def contracts_text(model: Model) -> str:
     for replay in replays:
         out.append(f"  {replay['path']}:{replay['line']} {replay['function']}: "
                    f"{replay['status']}")
+    skipped = not_modelled(model)
+    if skipped:
+        out.append(f"\nnot analysed ({len(skipped)}):")
+        out.extend(f"  {w.path}:{w.line}:{w.col} {reason}" for w, reason in skipped)
     return "\n".join(out)
 
 

@@ -467,3 +467,31 @@ def test_scope_columns_agree_with_sqlglot(query: str) -> None:
     for scope in traverse_scope(sqlglot.parse_one(query, read="sqlite")):
         assert [id(c) for c in mine.columns(scope)] == [id(c) for c in scope.columns]
         assert [id(c) for c in mine.external(scope)] == [id(c) for c in scope.external_columns]
+
+
+def test_temp_table_on_commit_drop_is_a_table(tmp_path: Path) -> None:
+    """PostgreSQL 15 (case C_temp_table_on_commit_drop): ``CREATE TEMP TABLE ... ON COMMIT
+    DROP`` creates the table for the transaction; its columns are the ones listed, so a
+    misspelt one (near miss) is still flagged."""
+    diags = findings(tmp_path, {
+        "batch.sql": "CREATE TEMP TABLE picked (label text) ON COMMIT DROP;\n"
+                     "CREATE TEMPORARY TABLE counted ON COMMIT DROP AS SELECT 1 AS n;\n"
+                     "INSERT INTO picked (label) VALUES ('a');\n"
+                     "INSERT INTO picked (lable) VALUES ('b');\n"
+                     "SELECT n FROM counted;\n",
+    }, **PG)
+    assert [(d.rule, d.column, d.line) for d in diags] == [("unknown-column", "lable", 4)]
+
+
+def test_contracts_say_which_statements_were_not_analysed(tmp_path: Path) -> None:
+    """`check` is silent on CREATE OPERATOR; `contracts` says it was skipped and where."""
+    from harness.check import build_model
+    from harness.config import Config
+    from harness.contracts_report import contracts_text
+    from tests.helpers import write_project
+    write_project(tmp_path, {"schema.sql": "CREATE TABLE spot (id bigserial PRIMARY KEY);\n"
+                                           "CREATE OPERATOR === (leftarg = int, "
+                                           "commutator = ===);\n"})
+    model = build_model(Config.from_sources(tmp_path, cache=False, dialect="postgres"))[0]
+    text = contracts_text(model)
+    assert "not analysed (1):\n  schema.sql:2:1 CREATE OPERATOR: sqlglot has no model" in text

@@ -451,8 +451,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "timings": dict(sorted(timings.items())), "meta": meta}
         args.json.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n",
                              encoding="utf-8")
-    if old is not None:
-        print(format_diff(old.get("results", {}), results))
+    if old is not None:  # with --only, only those entries are compared
+        before = {k: v for k, v in old.get("results", {}).items() if k in results}
+        print(format_diff(before, results))
     if crashes:
         for crash in crashes:
             print(f"primer: dbharness failed: {crash}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """Run the app's migration entry point in a child process, optionally killed at statement k.
 
 ``python -m harness.migrations.child ENTRY DB [--kill-at K] [--count-file F]``
-``python -m harness.migrations.child --load-dump DUMP DB --seconds S``
+``python -m harness.migrations.child --load-dump DUMP DB --deadline T``
 
 Every connection the entry opens through ``sqlite3.connect`` gets a trace callback that counts
 the statements SQLite actually executes. With ``--kill-at K`` the process sends itself SIGKILL
@@ -109,7 +109,8 @@ def _load_dump(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="child --load-dump")
     parser.add_argument("dump")
     parser.add_argument("db")
-    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--deadline", type=float, required=True,
+                        help="time.monotonic() value (system-wide clock) to stop at")
     args = parser.parse_args(argv)
     try:
         with open(args.dump, encoding="utf-8") as fh:
@@ -117,9 +118,11 @@ def _load_dump(argv: list[str]) -> int:
     except (OSError, UnicodeDecodeError) as err:
         print(f"cannot read the dump: {err}", file=sys.stderr)
         return 3
+    import time
+
     conn = sqlite3.connect(args.db, isolation_level=None)
     try:
-        load_dump(text, conn, args.seconds)
+        load_dump(text, conn, max(args.deadline - time.monotonic(), 0.0))
     except DumpRefused as err:
         print(str(err), file=sys.stderr)
         return 3

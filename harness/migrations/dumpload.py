@@ -413,7 +413,8 @@ def _run_all(statements: Iterator[Statement], conn: sqlite3.Connection, guard: _
             continue
         except sqlite3.Error as err:
             if guard.expired:
-                raise DumpRefused(statement, f"still running after {seconds:g} s: stopped") \
+                raise DumpRefused(statement, f"still running at the time limit ({seconds:.1f} s): "
+                                            "stopped") \
                     from None
             if guard.denied is not None:
                 raise DumpRefused(statement, f"refused: {guard.denied} is not allowed in a "

@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,12 +179,13 @@ def materialize(snapshot: Snapshot, dest: Path, timeout: float = DEFAULT_TIMEOUT
 def _load_dump(snapshot: Snapshot, dest: Path, timeout: float) -> None:
     from harness.migrations.runner import run_child
 
-    # The child's own time bound ends a little before the parent's kill, so a slow statement
-    # is named in the message; the parent's timeout still bounds everything.
-    budget = max(timeout * 0.8, timeout - 1.0)
+    # The child's own time bound (an absolute time.monotonic() value: CLOCK_MONOTONIC is
+    # system-wide) ends before the parent's kill, leaving it time to name the statement it
+    # stopped; the parent's timeout still bounds everything.
+    deadline = time.monotonic() + timeout - min(1.0, timeout * 0.25)
     here = str(Path(__file__).resolve().parents[2])
-    outcome, _ = run_child(["--load-dump", str(snapshot.path), str(dest), "--seconds",
-                            repr(budget)], dest.parent, timeout, pythonpath=[here])
+    outcome, _ = run_child(["--load-dump", str(snapshot.path), str(dest), "--deadline",
+                            repr(deadline)], dest.parent, timeout, pythonpath=[here])
     if outcome.timed_out:
         raise SnapshotError(f"dump {snapshot.name} did not load within {timeout:g} s "
                             "(killed)")

@@ -40,3 +40,13 @@ def parsed_sites(model: Model, *, executed_only: bool = False) -> Iterator[Parse
         if executed_only and site.execute is None and site.module:
             continue
         yield ParsedSite(site, parse_sql(site.text.text, model.dialect))
+
+
+def not_modelled(model: Model) -> list[tuple[Location, str]]:
+    """Statements skipped because sqlglot has no model of their kind (``CREATE OPERATOR``,
+    ``CREATE AGGREGATE``...): where, and why, for ``contracts`` to say what was not analysed."""
+    out = []
+    for ps in parsed_sites(model):
+        for err in ps.parsed.unmodelled:
+            out.append((ps.location(None, err.start), err.message))
+    return sorted(out)

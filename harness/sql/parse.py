@@ -153,6 +153,19 @@ def _split(tokens: list[Token]) -> list[list[Token]]:
     return chunks
 
 
+def _strip_on_commit_drop(text: str, tokens: list[Token], base: int) -> str:
+    """PostgreSQL's ``CREATE TEMP TABLE t (...) ON COMMIT DROP`` (PostgreSQL docs, "CREATE
+    TABLE": what happens to a temporary table at the end of a transaction): sqlglot falls back
+    to Command on it. It changes no column, so it is blanked (same length, offsets kept)."""
+    if not tokens or tokens[0].text.upper() != "CREATE":
+        return text
+    for a, b, c in zip(tokens, tokens[1:], tokens[2:]):
+        if a.text.upper() == "ON" and b.text.upper() == "COMMIT" and c.text.upper() == "DROP":
+            s, e = a.start - base, c.end + 1 - base
+            return text[:s] + " " * (e - s) + text[e:]
+    return text
+
+
 def _strip_without_rowid(text: str, tokens: list[Token], base: int) -> tuple[str, bool]:
     """sqlglot falls back to Command on WITHOUT ROWID; blank it out and remember it."""
     for a, b in itertools.pairwise(tokens):
@@ -265,6 +278,7 @@ def _parse(text: str, dialect: str) -> ParsedSql:
         start, end = chunk_tokens[0].start, chunk_tokens[-1].end + 1
         chunk, without_rowid = _strip_without_rowid(normal[start:end], chunk_tokens, start)
         chunk = _virtual_module_args(chunk, chunk_tokens, start)
+        chunk = _strip_on_commit_drop(chunk, chunk_tokens, start)
         own = Placeholders(tuple(p for p in placeholders.items if start <= p.start < end))
         try:
             parsed = _parse_one(chunk, chunk_tokens, start, d)
@@ -274,7 +288,7 @@ def _parse(text: str, dialect: str) -> ParsedSql:
                 errors.append(SqlError(start, f"cannot parse SQL: {str(err)[:200]}"))
                 continue
             if kind is not None:
-                unmodelled.append(SqlError(start, f"{kind} is not modelled; not analysed",
+                unmodelled.append(SqlError(start, f"{kind}: sqlglot has no model of it; skipped",
                                            normal[start:end]))
                 continue
             assert isinstance(err, ParseError)
