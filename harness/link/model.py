@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
@@ -11,6 +12,7 @@ from harness.diagnostics import Location
 from harness.link.contracts import ContractSpec
 from harness.link.index import COMMON_METHODS, ProjectIndex, Target
 from harness.link.writers import KEYED, NAMED, Read, Writer, sql_text, writers_of_execute
+from harness.python.calls import drivers_imported
 from harness.python.extract import DDL_HINT
 from harness.python.facts import (
     Arg,
@@ -36,6 +38,10 @@ from harness.sql.resolve import offset_of
 from harness.sql.schema import Schema, fold
 
 MAX_ROUNDS = 12
+ON_COMMIT = re.compile(r"\s+ON\s+COMMIT\s+(DROP|DELETE\s+ROWS|PRESERVE\s+ROWS)(?=\s*;?\s*\Z)",
+                       re.IGNORECASE)
+"""PostgreSQL's ``CREATE TEMP TABLE ... ON COMMIT DROP`` (CREATE TABLE, "ON COMMIT"): when
+the table goes away, not what it holds; sqlglot does not model it, so it is set aside."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,44 @@ class Model:
     schema_complete: bool  # no DDL with a computed table or column name
     legacy: tuple[tuple[str, Schema], ...] = ()  # schemas of legacy snapshots, by name
     index: ProjectIndex | None = None  # how calls resolve (the schema-code simulation)
+    # DDL each function runs itself, in order: (path, function) -> ((line, col, SQL), ...)
+    local_ddl: Mapping[tuple[str, str], tuple[tuple[int, int, str], ...]] = field(
+        default_factory=dict)
+    _at: dict[tuple[str, str, int, int], Schema] = field(default_factory=dict, compare=False,
+                                                          repr=False)
+
+    def schema_at(self, site: SqlSite) -> Schema:
+        """The schema a statement sees where it runs: the project's schema, plus the tables
+        its own function made earlier and later drops or renames away (``CREATE TEMP TABLE``,
+        ``ALTER TABLE t RENAME TO t_old`` in a rebuild). Tables are only added, never removed
+        or changed: a DROP on one branch must not hide the table from another.
+
+        SQLite: a TEMP table lives until DROP or the connection closes
+        (https://sqlite.org/lang_createtable.html); PostgreSQL: until the end of the session
+        or, with ``ON COMMIT DROP``, the transaction (CREATE TABLE, "TEMPORARY")."""
+        execute = site.execute
+        if execute is None or execute.function is None:
+            return self.schema
+        steps = self.local_ddl.get((site.path, execute.function))
+        if not steps:
+            return self.schema
+        key = (site.path, execute.function, execute.line, execute.col)
+        found = self._at.get(key)
+        if found is not None:
+            return found
+        builder = SchemaBuilder(self.dialect, strict=False, schema=self.schema)
+        for line, col, text in steps:
+            if (line, col) >= (execute.line, execute.col):
+                break
+            for statement in parse_sql(ON_COMMIT.sub("", text), self.dialect).statements:
+                if statement.category in DDL:
+                    builder.apply(statement)
+        out = self.schema
+        for table in builder.schema:
+            if table.key not in out.tables:
+                out = out.put(table)
+        self._at[key] = out
+        return out
 
     def ddl_sites(self) -> list[SqlSite]:
         """Each distinct DDL-bearing SQL string once, in the order the schema is built."""
@@ -115,6 +159,12 @@ def revision_order(files: Sequence[FileFacts]) -> dict[str, str]:
         out[path] = f"{folder}/\x00{len(out):06d}"
         current = next(iter(children.get(current, [])), None)
     return out if len(out) == len(revisions) else {}
+
+
+def project_drivers(files: Sequence[FileFacts]) -> frozenset[str]:
+    """The drivers (``calls.Driver`` values) any module of the project imports."""
+    tops = frozenset(i.module.split(".")[0] for f in files for i in f.imports)
+    return frozenset(d.value for d in drivers_imported(tops))
 
 
 def in_schema_order(sites: Sequence[SqlSite], order: dict[str, str] | None = None
@@ -190,7 +240,7 @@ class _Linker:
                     "a known table name"))
         return Model(tuple(self.files), schema, locations, tuple(sites), all_writers,
                      tuple(bindings), tuple(self.unbound), self.dialect, historical, complete,
-                     index=self.index)
+                     index=self.index, local_ddl=_local_ddl(sites))
 
     def _note_unresolved(self, facts: FileFacts, call: CallFact) -> None:
         callee = call.callee
@@ -210,8 +260,11 @@ class _Linker:
     def _sites(self) -> list[SqlSite]:
         sites: list[SqlSite] = []
         executors: dict[tuple[str, str], list[ExecuteFact]] = {}
+        imported = project_drivers(self.files)
         for facts in self.index.files.values():
             for execute in facts.executes:
+                if execute.project_wide and execute.driver not in imported:
+                    continue  # a distinctive name, but the project never imports its driver
                 if isinstance(execute.sql, RefArg):
                     text = self.index.constant(execute.sql.module, execute.sql.name)
                     if text is not None:
@@ -267,8 +320,9 @@ class _Linker:
                     if isinstance(sql, RefArg):
                         text = self.index.constant(sql.module, sql.name)
                         sql = TextArg(text) if text is not None else None
-                    new = ExecuteFact(execute.method, sql if sql is not None else ParamArg(""),
-                                      params, call.function, call.cls, call.line, call.col)
+                    new = replace(execute, sql=sql if sql is not None else ParamArg(""),
+                                  params=params, function=call.function, cls=call.cls,
+                                  line=call.line, col=call.col, guarded=False)
                     if isinstance(sql, TextArg):
                         facts = self.index.files[module]
                         out.append(SqlSite(module, facts.path, sql.text, new))
@@ -493,6 +547,20 @@ class _Linker:
                     out.append(Binding(r, w, info.table,
                                        Location(site.path, execute.line, execute.col), "inline"))
         return out
+
+
+def _local_ddl(sites: Sequence[SqlSite]
+               ) -> dict[tuple[str, str], tuple[tuple[int, int, str], ...]]:
+    """The literal DDL each function executes, in source order, for ``Model.schema_at``."""
+    out: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+    for site in sites:
+        execute = site.execute
+        if execute is None or execute.function is None or site.text.unknown_holes or \
+                not DDL_HINT.search(site.text.text):
+            continue
+        out.setdefault((site.path, execute.function), []).append(
+            (execute.line, execute.col, site.text.text))
+    return {k: tuple(sorted(set(v))) for k, v in out.items()}
 
 
 def _ident_offset(node: object) -> int | None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from harness.config import DIALECTS
 from harness.diagnostics import Diagnostic, Related, Severity
 from harness.link.model import Model
+from harness.python.calls import Convention
 from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_sites import ParsedSite, parsed_sites
@@ -65,11 +66,12 @@ def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
     if not len(model.schema) or not model.schema_complete:
         return
     for ps in parsed_sites(model, executed_only=True):
+        schema = model.schema_at(ps.site)
         for st in ps.parsed.statements:
             if st.category not in DML or _other_database(model, ps, st):
                 continue
             for ref in tables_named(st, model.dialect):
-                if ps.is_sentinel(ref.name) or ref.name in model.schema:
+                if ps.is_sentinel(ref.name) or ref.name in schema:
                     continue
                 yield UNKNOWN_TABLE.diagnostic(
                     ps.location(st, ref.offset),
@@ -82,17 +84,18 @@ def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
 def check_unknown_column(model: Model) -> Iterator[Diagnostic]:
     for ps in parsed_sites(model, executed_only=True):
         guarded = ps.site.execute is not None and ps.site.execute.guarded
+        schema = model.schema_at(ps.site)
         for st in ps.parsed.statements:
             if st.category not in DML or _other_database(model, ps, st):
                 continue
-            for ref in columns_missing(st, model.schema, model.dialect):
+            for ref in columns_missing(st, schema, model.dialect):
                 if ps.is_sentinel(ref.name) or (ref.table and ps.is_sentinel(ref.table)):
                     continue
                 if guarded and ref.table and fold(ref.name) in model.historical.get(
                         fold(ref.table), frozenset()):
                     continue  # a probe for an old column inside a migration guard
                 where = f"table {ref.table}" if ref.table else "any table in scope"
-                table = model.schema.table(ref.table) if ref.table else None
+                table = schema.table(ref.table) if ref.table else None
                 fix = None
                 if table is not None:
                     fix = (f"add the column (ALTER TABLE {table.name} ADD COLUMN {ref.name} ...) "
@@ -142,14 +145,15 @@ def check_param_count(model: Model) -> Iterator[Diagnostic]:
         if execute is None or ps.site.text.dynamic_placeholders or ps.parsed.errors:
             continue
         items = [st.placeholders for st in ps.parsed.statements]
-        if not items or any(p.mixed for p in items) or execute.method == "executescript":
+        if not items or any(p.mixed for p in items) or execute.convention in (
+                Convention.SCRIPT, Convention.COLUMNS):
             continue
         if any(st.category == "command" for st in ps.parsed.statements):
             continue  # sqlglot swallowed the statement whole: its placeholders are unseen
         positional = sum(p.positional_count for p in items)
         named = frozenset().union(*(p.names for p in items))
         params = execute.params
-        rows = _rows(params, execute.method)
+        rows = _rows(params, execute.convention)
         if rows is None:
             continue
         where = ps.location(None, 0)
@@ -161,11 +165,15 @@ def check_param_count(model: Model) -> Iterator[Diagnostic]:
                 break
 
 
-def _rows(params: object, method: str) -> list[object] | None:
-    """The parameter rows to compare, or None when they are not literally known."""
+def _rows(params: object, convention: Convention) -> list[object] | None:
+    """The parameter rows to compare, or None when they are not literally known.
+    SQLAlchemy/``databases`` binds (``BINDS``) take a mapping or a list of mappings: only
+    their absence is judged here."""
     if params is None:
         return [()]
-    if method == "executemany":
+    if convention is Convention.BINDS:
+        return None
+    if convention is Convention.MANY:
         if isinstance(params, SeqArg) and params.items and all(
                 isinstance(i, SeqArg) for i in params.items):
             return list(params.items)
