@@ -11,6 +11,7 @@ from sqlglot import exp
 from harness.diagnostics import Location
 from harness.link.contracts import ContractSpec
 from harness.link.index import COMMON_METHODS, ProjectIndex, Target
+from harness.link import wrappers
 from harness.link.writers import KEYED, NAMED, Read, Writer, sql_text, writers_of_execute
 from harness.python.calls import drivers_imported
 from harness.python.extract import DDL_HINT
@@ -27,6 +28,7 @@ from harness.python.facts import (
     RecordsArg,
     RefArg,
     SeqArg,
+    SpreadArg,
     TextArg,
     render_params,
 )
@@ -188,12 +190,14 @@ def _map_args(target: Target, call: CallFact) -> dict[str, Arg]:
     fn = target.function
     params = list(fn.params[1:] if target.bound and fn.params else fn.params)
     out: dict[str, Arg] = {}
-    for i, (name, arg) in enumerate(zip(params, call.args)):
+    for i, name in enumerate(params):
         if name.startswith("*"):
             # ``def fetch(self, query, *args)``: args is the tuple of the rest
             out[name[1:]] = SeqArg(tuple(call.args[i:]))
             break
-        out[name] = arg
+        if i >= len(call.args) or isinstance(call.args[i], SpreadArg):
+            break  # not passed positionally, or ``f(*xs)``: which parameter gets what is unknown
+        out[name] = call.args[i]
     plain = {p.lstrip("*") for p in params}
     for name, arg in call.kwargs:
         if name in plain:
@@ -217,6 +221,8 @@ class _Linker:
         self.index = ProjectIndex(files)
         self.resolved: list[tuple[str, CallFact, Target, dict[str, Arg]]] = []
         self.unbound: list[Unbound] = []
+        self.wrapper_dead_ends: list[tuple[str, ExecuteFact]] = []
+        self.wrapped: set[tuple[str, str]] = set()
 
     def build(self) -> Model:
         for facts in self.index.files.values():
@@ -306,32 +312,17 @@ class _Linker:
 
     def _executor_calls(self, executors: dict[tuple[str, str], list[ExecuteFact]]
                         ) -> list[SqlSite]:
-        """``def run(self, sql, params): self.conn.execute(sql, params)``, called with SQL."""
-        out: list[SqlSite] = []
-        for _ in range(3):
-            found: dict[tuple[str, str], list[ExecuteFact]] = {}
-            for module, call, target, args in self.resolved:
-                for execute in executors.get((target.module, target.function.qualname), []):
-                    assert isinstance(execute.sql, ParamArg)
-                    sql = args.get(execute.sql.name)
-                    params = execute.params
-                    if isinstance(params, ParamArg):
-                        params = args.get(params.name)
-                    if isinstance(sql, RefArg):
-                        text = self.index.constant(sql.module, sql.name)
-                        sql = TextArg(text) if text is not None else None
-                    new = replace(execute, sql=sql if sql is not None else ParamArg(""),
-                                  params=params, function=call.function, cls=call.cls,
-                                  line=call.line, col=call.col, guarded=False)
-                    if isinstance(sql, TextArg):
-                        facts = self.index.files[module]
-                        out.append(SqlSite(module, facts.path, sql.text, new))
-                    elif isinstance(sql, ParamArg) and sql.name and call.function:
-                        found.setdefault((module, call.function), []).append(
-                            replace(new, sql=sql))
-            if not found:
-                break
-            executors = found
+        """``def run(self, sql, params): self.conn.execute(sql, params)``, called with SQL
+        (wrappers.py); calls that hand a wrapper computed SQL are kept for coverage."""
+        resolved = [(m, call, (t.module, t.function.qualname), args)
+                    for m, call, t, args in self.resolved]
+        lifted, dead = wrappers.lift(executors, resolved, self.index.constant)
+        self.wrapper_dead_ends = [(m, e) for m, e in dead]
+        self.wrapped = {k for k in executors if any(t == k for _, _, t, _ in resolved)}
+        out = []
+        for module, execute in lifted:
+            assert isinstance(execute.sql, TextArg)
+            out.append(SqlSite(module, self.index.files[module].path, execute.sql.text, execute))
         return out
 
     # --- schema ---------------------------------------------------------------------------------

@@ -738,7 +738,8 @@ class Extractor:
             site = self._sql_site(node, func)
             if site is not None:
                 self._execute(node, site, args, kwargs, scope, line, col)
-        positional = tuple(to_arg(a) for a in args)
+        positional = tuple(SpreadArg(to_arg(a)) if isinstance(n, ast.Starred) else to_arg(a)
+                           for n, a in zip(node.args, args))
         keywords = tuple((k, to_arg(v)) for k, v in kwargs if k is not None)
         stars = tuple(to_arg(v) for k, v in kwargs if k is None)
         every = (*positional, *stars, *(v for _, v in keywords))
