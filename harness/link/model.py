@@ -9,9 +9,9 @@ from dataclasses import dataclass, field, replace
 from sqlglot import exp
 
 from harness.diagnostics import Location
+from harness.link import wrappers
 from harness.link.contracts import ContractSpec
 from harness.link.index import COMMON_METHODS, ProjectIndex, Target
-from harness.link import wrappers
 from harness.link.writers import KEYED, NAMED, Read, Writer, sql_text, writers_of_execute
 from harness.python.calls import drivers_imported
 from harness.python.extract import DDL_HINT
