@@ -81,14 +81,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     hit = result_cache.load(config, key) if key else None
     result = None
     if hit is not None:
-        found, files = hit
+        found, files, covered = hit
     else:
         from harness.check import run_check
+        from harness.link.coverage import coverage
 
         result = run_check(config)
         found, files = result.diagnostics, result.stats.files
+        covered = coverage(result.model).line()
         if key:
-            result_cache.store(config, key, found, files)
+            result_cache.store(config, key, found, files, covered)
     diagnostics = list(found)
     if args.update_baseline:
         if args.baseline is None:
@@ -110,6 +112,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         if text:
             print(text)
         print(summary(diagnostics, files))
+        if covered:
+            print(f"dbharness: {covered}")
     if args.stats and result is None:
         print(f"dbharness stats: {files} files; nothing changed since the last run "
               "(result cache)", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness.link.coverage import coverage
 from harness.link.model import Binding, Model
 from harness.link.simulate import replay_all
 from harness.sql.schema import Schema
@@ -73,6 +74,7 @@ def contracts_json(model: Model) -> str:
     writers = sorted({(w.path, w.line, w.qualname, w.param, w.table or f"<{w.table_param}>",
                        w.mode) for w in model.writers})
     return json.dumps({
+        "coverage": coverage(model).as_dict(),
         "bindings": [_binding_dict(b) for b in _unique(model)],
         "writers": [{"path": p, "line": ln, "function": f, "param": pa, "table": t, "mode": m}
                     for p, ln, f, pa, t, m in writers],
@@ -107,6 +109,12 @@ def contracts_text(model: Model) -> str:
     for replay in replays:
         out.append(f"  {replay['path']}:{replay['line']} {replay['function']}: "
                    f"{replay['status']}")
+    covered = coverage(model)
+    out.append(f"\ncoverage: {covered.line()}; {covered.sql_sites_seen} SQL sites seen; "
+               f"records: {covered.records_bound} bound, {covered.records_unbound} unbound")
+    for u in sorted(model.unanalysed, key=lambda u: (u.location.path, u.location.line)):
+        out.append(f"  {u.location.path}:{u.location.line}:{u.location.col} not analysed: "
+                   f"{u.reason.value}")
     return "\n".join(out)
 
 

@@ -43,25 +43,27 @@ def _file(config: Config, key: str) -> Path:
     return config.root / config.cache_dir / f"result-{key[:32]}.pickle"
 
 
-def load(config: Config, key: str) -> tuple[tuple[Diagnostic, ...], int] | None:
+def load(config: Config, key: str) -> tuple[tuple[Diagnostic, ...], int, str] | None:
+    """(findings, files checked, the coverage line) of the run with this key, if kept."""
     try:
         with _file(config, key).open("rb") as fh:
             data = pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
             TypeError):
         return None
-    if not (isinstance(data, tuple) and len(data) == 3 and data[0] == key):
+    if not (isinstance(data, tuple) and len(data) == 4 and data[0] == key):
         return None
-    return data[1], data[2]
+    return data[1], data[2], data[3]
 
 
-def store(config: Config, key: str, diagnostics: tuple[Diagnostic, ...], files: int) -> None:
+def store(config: Config, key: str, diagnostics: tuple[Diagnostic, ...], files: int,
+          covered: str = "") -> None:
     target = _file(config, key)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".result-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump((key, diagnostics, files), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((key, diagnostics, files, covered), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, target)
         old = sorted(target.parent.glob("result-*.pickle"), key=lambda p: p.stat().st_mtime)
         for stale in old[:-_ENTRIES]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -11,7 +12,7 @@ from sqlglot import exp
 from harness.diagnostics import Location
 from harness.link import wrappers
 from harness.link.contracts import ContractSpec
-from harness.link.index import COMMON_METHODS, ProjectIndex, Target
+from harness.link.index import ProjectIndex, Target
 from harness.link.writers import KEYED, NAMED, Read, Writer, sql_text, writers_of_execute
 from harness.python.calls import drivers_imported
 from harness.python.extract import DDL_HINT
@@ -74,6 +75,24 @@ class Unbound:
     reason: str
 
 
+class NotAnalysed(enum.Enum):
+    """Why a SQL site was seen but its SQL not checked (``dbharness contracts`` coverage)."""
+
+    COMPUTED_SQL = "computed SQL"  # the SQL is built at run time from parts not known here
+    NO_CALLER = "SQL from a parameter no call supplies"  # a query wrapper nobody calls
+    UNKNOWN_DRIVER = "unknown driver"  # a driver's method name, but that driver is not used
+    TOO_LARGE = "too large"  # over the parser's size limit (input-skipped)
+    NOT_PARSED = "not parsed"  # sqlglot cannot model it (another server's syntax, a hole)
+
+
+@dataclass(frozen=True)
+class Unanalysed:
+    """A place that runs SQL whose text could not be checked."""
+
+    location: Location
+    reason: NotAnalysed
+
+
 @dataclass(frozen=True)
 class Model:
     files: tuple[FileFacts, ...]
@@ -88,6 +107,8 @@ class Model:
     schema_complete: bool  # no DDL with a computed table or column name
     legacy: tuple[tuple[str, Schema], ...] = ()  # schemas of legacy snapshots, by name
     index: ProjectIndex | None = None  # how calls resolve (the schema-code simulation)
+    # SQL sites the linker could not turn into SQL text, with why (coverage.py)
+    unanalysed: tuple[Unanalysed, ...] = ()
     # DDL each function runs itself, in order: (path, function) -> ((line, col, SQL), ...)
     local_ddl: Mapping[tuple[str, str], tuple[tuple[int, int, str], ...]] = field(
         default_factory=dict)
@@ -221,8 +242,7 @@ class _Linker:
         self.index = ProjectIndex(files)
         self.resolved: list[tuple[str, CallFact, Target, dict[str, Arg]]] = []
         self.unbound: list[Unbound] = []
-        self.wrapper_dead_ends: list[tuple[str, ExecuteFact]] = []
-        self.wrapped: set[tuple[str, str]] = set()
+        self.unanalysed: list[Unanalysed] = []
 
     def build(self) -> Model:
         for facts in self.index.files.values():
@@ -230,8 +250,8 @@ class _Linker:
                 target = self.index.resolve_call(facts.module, call)
                 if target is not None:
                     self.resolved.append((facts.module, call, target, _map_args(target, call)))
-                else:
-                    self._note_unresolved(facts, call)
+                # A dict handed to a call that resolves to nothing is not known to reach SQL:
+                # it is not an unbound record (``contracts`` lists only dicts that reach SQL).
         sites = self._sites()
         schema, locations, historical, complete = self._schema(sites)
         writers = self._writers(sites)
@@ -246,21 +266,8 @@ class _Linker:
                     "a known table name"))
         return Model(tuple(self.files), schema, locations, tuple(sites), all_writers,
                      tuple(bindings), tuple(self.unbound), self.dialect, historical, complete,
-                     index=self.index, local_ddl=_local_ddl(sites))
-
-    def _note_unresolved(self, facts: FileFacts, call: CallFact) -> None:
-        callee = call.callee
-        if callee.name in COMMON_METHODS or (
-            callee.root == "name" and self.index.is_external(facts.module, callee.chain[0])
-        ):
-            return
-        for arg in call.args:
-            if isinstance(arg, RecordArg):
-                r = arg.record
-                self.unbound.append(Unbound(
-                    Location(r.path, r.line, r.col), f"record {r.label}",
-                    f"passed to {callee.dotted()}(), which could not be resolved to a "
-                    "function in the project"))
+                     index=self.index, local_ddl=_local_ddl(sites),
+                     unanalysed=tuple(self.unanalysed))
 
     # --- SQL sites ---------------------------------------------------------------------------
     def _sites(self) -> list[SqlSite]:
@@ -269,8 +276,11 @@ class _Linker:
         imported = project_drivers(self.files)
         for facts in self.index.files.values():
             for execute in facts.executes:
+                where = Location(facts.path, execute.line, execute.col)
                 if execute.project_wide and execute.driver not in imported:
-                    continue  # a distinctive name, but the project never imports its driver
+                    # a distinctive name, but the project never imports its driver
+                    self.unanalysed.append(Unanalysed(where, NotAnalysed.UNKNOWN_DRIVER))
+                    continue
                 if isinstance(execute.sql, RefArg):
                     text = self.index.constant(execute.sql.module, execute.sql.name)
                     if text is not None:
@@ -279,6 +289,8 @@ class _Linker:
                     sites.append(SqlSite(facts.module, facts.path, execute.sql.text, execute))
                 elif isinstance(execute.sql, ParamArg) and execute.function:
                     executors.setdefault((facts.module, execute.function), []).append(execute)
+                else:
+                    self.unanalysed.append(Unanalysed(where, NotAnalysed.COMPUTED_SQL))
             for text in facts.ddl:
                 sites.append(SqlSite(facts.module, facts.path, text, None))
         sites.extend(self._executor_calls(executors))
@@ -317,8 +329,17 @@ class _Linker:
         resolved = [(m, call, (t.module, t.function.qualname), args)
                     for m, call, t, args in self.resolved]
         lifted, dead = wrappers.lift(executors, resolved, self.index.constant)
-        self.wrapper_dead_ends = [(m, e) for m, e in dead]
-        self.wrapped = {k for k in executors if any(t == k for _, _, t, _ in resolved)}
+        for module, execute in dead:
+            self.unanalysed.append(Unanalysed(
+                Location(self.index.files[module].path, execute.line, execute.col),
+                NotAnalysed.COMPUTED_SQL))
+        called = {t for _, _, t, _ in resolved}
+        for (module, _function), executes in executors.items():
+            if (module, _function) not in called:
+                path = self.index.files[module].path
+                for execute in wrappers.one_path_each(executes):
+                    self.unanalysed.append(Unanalysed(Location(path, execute.line, execute.col),
+                                                      NotAnalysed.NO_CALLER))
         out = []
         for module, execute in lifted:
             assert isinstance(execute.sql, TextArg)
@@ -526,8 +547,14 @@ class _Linker:
                 if not statement.placeholders.named:
                     continue
                 info = written(statement, self.dialect)
-                if info.kind not in ("insert", "update") or info.table is None or \
-                        text.hole(info.table) is not None:
+                if info.kind not in ("insert", "update"):
+                    continue
+                if info.table is None or text.hole(info.table) is not None:
+                    for r in records:
+                        self.unbound.append(Unbound(
+                            Location(r.path, r.line, r.col), f"record {r.label}",
+                            f"its keys feed the {info.kind.upper()} at {site.path}:"
+                            f"{execute.line}, whose table is computed"))
                     continue
                 reads = tuple(Read(f.name, f.column, True) for f in info.feeds if f.name)
                 extra = statement.placeholders.names - {r.key for r in reads}
