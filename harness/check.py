@@ -9,10 +9,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from harness import store
 from harness.cache import FactCache, tool_fingerprint
 from harness.config import Config
-from harness.diagnostics import Diagnostic, Location
-from harness.discovery import discover, relative
+from harness.diagnostics import Diagnostic, Location, Severity
+from harness.discovery import Skipped, discover, relative
 from harness.link.contracts import load_contracts
 from harness.link.model import Model, link
 from harness.parallel import extract_many
@@ -49,12 +50,14 @@ def gather(config: Config, paths: tuple[str, ...] | None = None
            ) -> tuple[list[FileFacts], list[tuple[str, Text]], list[Diagnostic], Stats]:
     stats = Stats()
     start = time.perf_counter()
-    cache = FactCache(config.root / config.cache_dir, config.dialect) if config.cache else None
+    folder = cache_folder(config)
+    cache = FactCache(folder, config.dialect) if folder is not None else None
     files: list[FileFacts] = []
     sql_files: list[tuple[str, Text]] = []
     problems: list[Diagnostic] = []
     python_paths: list[Path] = []
-    for path in discover(config, paths):
+    skipped: list[Skipped] = []
+    for path in discover(config, paths, skipped):
         stats.files += 1
         if path.suffix == ".sql":
             stats.sql_files += 1
@@ -67,6 +70,10 @@ def gather(config: Config, paths: tuple[str, ...] | None = None
         else:
             python_paths.append(path)
     stats.python_files = len(python_paths)
+    for skip in skipped:  # never read: a note, not a failure
+        problems.append(replace(FILE_ERROR.diagnostic(
+            Location(relative(skip.path, config.root), 1, 1), skip.reason),
+            severity=Severity.NOTE))
     files = extract_many(python_paths, config, cache, stats)
     for facts in files:
         if facts.parsed and facts.dialect == config.dialect:
@@ -127,14 +134,21 @@ def no_cyclic_gc() -> Iterator[None]:
 def build_model(config: Config, paths: tuple[str, ...] | None = None
                 ) -> tuple[Model, list[FileFacts], list[Diagnostic], Stats]:
     """Files -> facts -> the linked model (with contracts and legacy snapshot schemas)."""
-    if config.cache:
-        memo.load(_memo_path(config))
+    folder = cache_folder(config)
+    if folder is not None:
+        memo.load(_memo_path(folder, config))
     with no_cyclic_gc():
         return _build_model(config, paths)
 
 
-def _memo_path(config: Config) -> Path:
-    return config.root / config.cache_dir / f"sqlmemo-{tool_fingerprint()}-{config.dialect}.pickle"
+def cache_folder(config: Config) -> Path | None:
+    """The project's cache folder outside the project (harness/store.py); None when caching
+    is off or the folder is refused."""
+    return store.for_config(config.root, config.cache, config.cache_dir)
+
+
+def _memo_path(folder: Path, config: Config) -> Path:
+    return folder / f"sqlmemo-{tool_fingerprint()}-{config.dialect}.json"
 
 
 def _build_model(config: Config, paths: tuple[str, ...] | None
@@ -158,8 +172,9 @@ def run_check(config: Config, paths: tuple[str, ...] | None = None) -> CheckResu
     after = memo.counts()
     stats.answers_remembered = after[0] - before[0]
     stats.answers_computed = after[1] - before[1]
-    if config.cache:
-        memo.save(_memo_path(config))
+    folder = cache_folder(config)
+    if folder is not None:
+        memo.save(_memo_path(folder, config))
     return result
 
 

@@ -1,9 +1,10 @@
-"""The ``dbharness`` command line. Exit codes: 0 clean, 1 findings, 2 usage/config/internal."""
+"""The dbharness command line. Exit codes: 0 clean, 1 findings, 2 usage/config/internal."""
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,9 +13,13 @@ import harness
 from harness.baseline import filter_baseline, write_baseline
 from harness.config import Config, project_root
 from harness.diagnostics import Severity
-from harness.errors import ToolError
+from harness.errors import ConfigError, ToolError
+from harness.escape import printable
+from harness.terminal import progress, wants_colour
 
 FORMATS = ("text", "json", "sarif", "github")
+DESCRIPTION = ("Check that a Python application's records, SQL and database schema agree. "
+               "Exit codes: 0 clean, 1 findings, 2 usage, config or internal error.")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="dbharness", description=__doc__)
+    parser = _Parser(prog="dbharness", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"dbharness {harness.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -35,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--baseline", type=Path, help="report only findings not in this file")
     check.add_argument("--update-baseline", action="store_true",
                        help="write the current findings to --baseline and exit 0")
-    check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    _cache_options(check)
     check.add_argument("--jobs", type=int, help="processes for extraction (default: all cores)")
     check.add_argument("--stats", action="store_true", help="print files, SQL strings, timings")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
@@ -44,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(contracts)
     contracts.add_argument("paths", nargs="*")
     contracts.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
+    _cache_options(contracts)
 
     rule = sub.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("name", nargs="?", help="slug or code; omit to list all rules")
@@ -63,9 +69,24 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude", action="append", help="glob to skip (repeatable)")
 
 
+def _cache_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    p.add_argument("--cache-dir", type=Path, help="keep caches here (default: "
+                   "$DBHARNESS_CACHE_DIR, else the per-user cache directory)")
+
+
+def _cache_overrides(args: argparse.Namespace) -> dict[str, object]:
+    return {"cache": False if args.no_cache else None,
+            "cache_dir": str(args.cache_dir.resolve()) if args.cache_dir else None}
+
+
 def load_config(args: argparse.Namespace, **extra: object) -> Config:
     # Paths on the command line are relative to where the user stands, not to the root.
-    paths = tuple(str(Path(p).resolve()) for p in getattr(args, "paths", None) or ()) or None
+    given = getattr(args, "paths", None) or ()
+    for p in given:
+        if not os.path.lexists(p):
+            raise ConfigError(f"no such file or directory: {printable(p)}")
+    paths = tuple(str(Path(p).resolve()) for p in given) or None
     root = args.config.resolve().parent if args.config else project_root(Path.cwd())
     return Config.from_sources(
         root, args.config, dialect=args.dialect, exclude=args.exclude, paths=paths, **extra,
@@ -73,12 +94,16 @@ def load_config(args: argparse.Namespace, **extra: object) -> Config:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from harness import result_cache
+    from harness import result_cache, store
     from harness.report import format_github, format_json, format_sarif, format_text, summary
 
-    config = load_config(args, cache=False if args.no_cache else None, jobs=args.jobs)
-    key = result_cache.inputs_key(config, None) if config.cache else None
-    hit = result_cache.load(config, key) if key else None
+    config = load_config(args, jobs=args.jobs, **_cache_overrides(args))
+    place = store.project_dir(config.root, config.cache_dir) if config.cache else None
+    if isinstance(place, store.Refused) and args.stats:
+        print(store.note(place), file=sys.stderr)
+    folder = place if isinstance(place, Path) else None
+    key = result_cache.inputs_key(config, None) if folder is not None else None
+    hit = result_cache.load(folder, key) if folder is not None and key else None
     result = None
     if hit is not None:
         found, files, covered = hit
@@ -89,8 +114,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         result = run_check(config)
         found, files = result.diagnostics, result.stats.files
         covered = coverage(result.model).line()
-        if key:
-            result_cache.store(config, key, found, files, covered)
+        if folder is not None and key:
+            result_cache.store_result(folder, key, found, files, covered)
+    if files == 0:
+        from harness.rules import FILE_ERROR
+
+        where = ", ".join(printable(p) for p in (args.paths or config.paths))
+        skipped = [d for d in found if d.rule == FILE_ERROR.slug and d.severity == Severity.NOTE]
+        why = f"; {printable(skipped[0].path)}: {skipped[0].message}" if skipped else ""
+        raise ConfigError(f"no Python or SQL files to check in {where} (after excludes){why}")
     diagnostics = list(found)
     if args.update_baseline:
         if args.baseline is None:
@@ -108,7 +140,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         if diagnostics:
             print(format_github(diagnostics))
     else:
-        text = format_text(diagnostics, config.root, sys.stdout.isatty())
+        text = format_text(diagnostics, config.root, sys.stdout.isatty(),
+                           wants_colour(sys.stdout))
         if text:
             print(text)
         print(summary(diagnostics, files))
@@ -133,7 +166,7 @@ def cmd_contracts(args: argparse.Namespace) -> int:
     from harness.check import build_model
     from harness.contracts_report import contracts_json, contracts_mermaid, contracts_text
 
-    config = load_config(args)
+    config = load_config(args, **_cache_overrides(args))
     model = build_model(config)[0]
     render = {"json": contracts_json, "mermaid": contracts_mermaid}.get(args.format,
                                                                        contracts_text)
@@ -157,8 +190,12 @@ def cmd_rule(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    print(load_config(args).show())
+    print(load_config(args).show(), end="")
     return 0
+
+
+PROGRESS_LABELS = {"check": "checking", "contracts": "reading contracts",
+                   "migrations": "running migrations", "snapshot": "making a snapshot"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -179,7 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handlers.update(HANDLERS)
     try:
-        return handlers[args.command](args)
+        with progress(sys.stderr, PROGRESS_LABELS.get(args.command, args.command)):
+            return handlers[args.command](args)
     except ToolError as err:
         print(f"dbharness: error: {err}", file=sys.stderr)
         return 2
@@ -191,6 +229,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:
         print(f"dbharness: internal error: {type(err).__name__}: {err} "
               "(please report this; run with PYTHONDEVMODE=1 for details)", file=sys.stderr)
-        if "PYTHONDEVMODE" in __import__("os").environ:
+        if "PYTHONDEVMODE" in os.environ:
             raise
         return 2

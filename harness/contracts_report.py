@@ -112,9 +112,9 @@ def contracts_text(model: Model) -> str:
     covered = coverage(model)
     out.append(f"\ncoverage: {covered.line()}; {covered.sql_sites_seen} SQL sites seen; "
                f"records: {covered.records_bound} bound, {covered.records_unbound} unbound")
-    for u in sorted(model.unanalysed, key=lambda u: (u.location.path, u.location.line)):
-        out.append(f"  {u.location.path}:{u.location.line}:{u.location.col} not analysed: "
-                   f"{u.reason.value}")
+    for gap in sorted(model.unanalysed, key=lambda g: (g.location.path, g.location.line)):
+        out.append(f"  {gap.location.path}:{gap.location.line}:{gap.location.col} not "
+                   f"analysed: {gap.reason.value}")
     return "\n".join(out)
 
 

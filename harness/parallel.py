@@ -54,10 +54,20 @@ def sql_texts(facts: FileFacts) -> set[str]:
     return {t for t in texts if len(t) <= MAX_SQL_CHARS}
 
 
-def extract_pickled(item: tuple[str, str, str, str]) -> tuple[bytes, Fingerprint | None]:
-    """In a worker: the facts pickled once, for the parent and for the cache alike."""
+def extract_pickled(item: tuple[str, str, str, str]
+                    ) -> tuple[bytes, Fingerprint | None, str | None]:
+    """In a worker: the facts pickled for the parent (in memory, never stored), and encoded
+    for the cache (``harness.store.dumps``; None when not storable) while the parent waits."""
+    from harness import store
+
     facts, fingerprint = extract_one(item)
-    return pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL), fingerprint
+    encoded = None
+    if fingerprint is not None:
+        try:
+            encoded = store.dumps(facts)
+        except (TypeError, ValueError, RecursionError):
+            encoded = None
+    return pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL), fingerprint, encoded
 
 
 def with_parsed_sql(facts: FileFacts, dialect: str) -> FileFacts:
@@ -79,7 +89,8 @@ def extract_many(paths: list[Path], config: Config, cache: FactCache | None,
             results[i] = hit
         else:
             todo.append((i, (str(path), display, module, config.dialect)))
-    jobs = config.jobs or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
+    jobs = min(config.jobs or cores, cores)  # more workers than cores only cost memory
     items = [t for _, t in todo]
     if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
         for (i, _), (facts, fingerprint) in zip(todo, map(extract_one, items)):
@@ -90,11 +101,11 @@ def extract_many(paths: list[Path], config: Config, cache: FactCache | None,
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker) as pool:
             chunk = max(1, len(todo) // (jobs * 8))
-            for (i, _), (blob, fingerprint) in zip(todo, pool.map(extract_pickled, items,
-                                                                  chunksize=chunk)):
-                facts = pickle.loads(blob)
+            for (i, _), (blob, fingerprint, encoded) in zip(
+                    todo, pool.map(extract_pickled, items, chunksize=chunk)):
+                facts = pickle.loads(blob)  # from our own worker, over a pipe: never stored
                 results[i] = facts
                 stats.extracted += 1
                 if cache is not None:
-                    cache.put(facts, fingerprint, blob)
+                    cache.put(facts, fingerprint, encoded)
     return [results[i] for i in range(len(paths))]

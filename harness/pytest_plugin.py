@@ -17,7 +17,7 @@ from harness.check import CheckResult, run_check
 from harness.config import Config
 from harness.diagnostics import Diagnostic
 from harness.migrations.snapshots import Snapshot, discover, materialize
-from harness.migrations.verify import CHECKS, FAIL, Outcome, Verifier
+from harness.migrations.verify import CHECKS, FAIL, ORIGINAL, Outcome, Verifier
 from harness.report import format_text
 from harness.sql.schema import Schema
 
@@ -94,7 +94,10 @@ class MigrationItem(pytest.Item):
         self.add_marker(pytest.mark.xdist_group(f"dbharness-{snapshot.name}"))
 
     def runtest(self) -> None:
-        outcome = _outcomes(self.config, self.snapshot)[self.check]
+        outcomes = _outcomes(self.config, self.snapshot)
+        if ORIGINAL in outcomes:  # a run changed the original: no result of it is trusted
+            raise DbharnessFailure(outcomes[ORIGINAL])
+        outcome = outcomes[self.check]
         if outcome.status == "skip":
             pytest.skip(outcome.message)
         if outcome.status != "pass":
@@ -211,7 +214,7 @@ def legacy_db(request: pytest.FixtureRequest, dbharness_config: Config, tmp_path
     (parametrized over every snapshot)."""
     snapshot: Snapshot = request.param
     db = tmp_path / "legacy.sqlite"
-    materialize(snapshot, db)
+    materialize(snapshot, db, dbharness_config.timeout)
     return _run_entry_on(dbharness_config, db)
 
 

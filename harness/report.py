@@ -3,41 +3,64 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import harness
 from harness.diagnostics import Diagnostic, Severity
+from harness.escape import printable
+from harness.paths import inside_root
+from harness.regular import read_regular
+from harness.terminal import Colour, paint
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def _source_line(root: Path, path: str, line: int) -> str | None:
+    """Line ``line`` of the file, read only when it is a regular file inside the root (a
+    note about a refused symlink must not show the target's text)."""
+    full = root / path
+    if not inside_root(full, root):
+        return None
     try:
-        with (root / path).open(encoding="utf-8", errors="replace") as fh:
-            for number, text in enumerate(fh, 1):
-                if number == line:
-                    return text.rstrip("\n")
+        data = read_regular(full, SOURCE_LIMIT)[1]
     except OSError:
         return None
-    return None
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else None
 
 
-def format_text(diagnostics: Sequence[Diagnostic], root: Path, show_source: bool) -> str:
+SOURCE_LIMIT = 8 * 1024 * 1024
+
+_SEVERITY_COLOUR = {Severity.ERROR: Colour.RED, Severity.WARNING: Colour.YELLOW,
+                    Severity.NOTE: Colour.CYAN}
+
+
+def format_text(diagnostics: Sequence[Diagnostic], root: Path, show_source: bool,
+                colour: bool = False) -> str:
+    """One line per finding, ``path:line:col: CODE [slug] message``, then the source line and
+    a caret (``show_source``), the fix and related notes. Every piece of text that came from
+    a file name or the code is escaped (harness.escape.printable); ``colour`` adds ANSI SGR."""
     out = []
     for d in diagnostics:
-        out.append(str(d))
+        where = paint(f"{printable(d.path)}:{d.line}:{d.col}:", Colour.BOLD, colour)
+        what = paint(f"{d.code} [{d.rule}]", _SEVERITY_COLOUR[d.severity], colour)
+        out.append(f"{where} {what} {printable(d.message)}")
         if show_source:
             source = _source_line(root, d.path, d.line)
             if source is not None and len(source) < 400:
-                out.append("    " + source.expandtabs(4))
-                out.append("    " + " " * max(d.col - 1, 0) + "^")
+                shown = source.expandtabs(4)
+                out.append("    " + printable(shown))
+                if shown == printable(shown):  # the caret lines up only with unescaped text
+                    out.append("    " + " " * max(d.col - 1, 0) + paint("^", Colour.RED, colour))
         if d.fix:
-            out.append(f"    fix: {d.fix}")
+            out.append(f"    {paint('fix:', Colour.DIM, colour)} {printable(d.fix)}")
         for rel in d.related:
-            out.append(f"    {rel.location.path}:{rel.location.line}:{rel.location.col}: "
-                       f"note: {rel.message}")
+            out.append(f"    {printable(rel.location.path)}:{rel.location.line}:"
+                       f"{rel.location.col}: note: {printable(rel.message)}")
     return "\n".join(out)
 
 
@@ -120,9 +143,15 @@ def format_sarif(diagnostics: Sequence[Diagnostic]) -> str:
     return json.dumps(sarif, indent=2)
 
 
+def artifact_uri(path: str) -> str:
+    """A relative URI reference for a posix path (RFC 3986 percent-encoding of its bytes; a
+    non-UTF-8 name keeps its own bytes through surrogateescape)."""
+    return quote(os.fsencode(path), safe="/")
+
+
 def _location(path: str, line: int, col: int) -> dict[str, Any]:
     return {"physicalLocation": {
-        "artifactLocation": {"uri": path},
+        "artifactLocation": {"uri": artifact_uri(path)},
         "region": {"startLine": max(line, 1), "startColumn": max(col, 1)},
     }}
 
@@ -136,13 +165,15 @@ def _escape_property(text: str) -> str:
 
 
 def format_github(diagnostics: Sequence[Diagnostic]) -> str:
+    """GitHub Actions workflow commands (``::error file=...::message``), one per finding;
+    text is escaped (harness.escape.printable) before the workflow-command encoding."""
     out = []
     for d in diagnostics:
         level = "error" if d.severity == Severity.ERROR else (
             "warning" if d.severity == Severity.WARNING else "notice")
-        message = d.message + (f"\nfix: {d.fix}" if d.fix else "")
+        message = printable(d.message) + (f"\nfix: {printable(d.fix)}" if d.fix else "")
         out.append(
-            f"::{level} file={_escape_property(d.path)},line={d.line},col={d.col},"
+            f"::{level} file={_escape_property(printable(d.path))},line={d.line},col={d.col},"
             f"title={_escape_property(f'{d.code} {d.rule}')}::{_escape_data(message)}"
         )
     return "\n".join(out)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from harness.python.positions import Run
 from harness.python.text import Text
+from harness.regular import NotRegular, TooLarge, read_regular
 
 MAX_BYTES = 8 * 1024 * 1024
 
@@ -22,9 +23,11 @@ def text_of_sql(source: str) -> Text:
 def read_sql_file(path: Path) -> Text | str:
     """The file as Text, or a one-line reason it could not be read."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return f"skipped: larger than {MAX_BYTES // 1024 // 1024} MiB"
-        data = path.read_bytes()
+        data = read_regular(path, MAX_BYTES)[1]
+    except TooLarge:
+        return f"skipped: larger than {MAX_BYTES // 1024 // 1024} MiB"
+    except NotRegular as err:
+        return f"skipped: {err}"
     except OSError as err:
         return f"cannot read file: {err.strerror or err}"
     if b"\x00" in data:

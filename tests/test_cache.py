@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from harness import store
 from harness.check import run_check
 from harness.config import Config
 from tests.helpers import write_project
@@ -19,6 +20,13 @@ FILES = {
     "r2.py": 'from db import add\nadd({"a": 2})\n',
     "lib/util.py": "def f():\n    return 1\n",
 }
+
+
+def cache_folder(root: Path) -> Path:
+    """The project's cache folder (under the test's own DBHARNESS_CACHE_DIR, see conftest)."""
+    found = store.project_dir(root)
+    assert isinstance(found, Path), found
+    return found
 
 
 def run(root: Path, **kw: object):  # type: ignore[no-untyped-def]
@@ -54,19 +62,25 @@ def test_touched_but_unchanged_file_is_not_extracted(tmp_path: Path) -> None:
 
 
 def test_no_cache_writes_nothing(tmp_path: Path) -> None:
-    write_project(tmp_path, FILES)
-    result = run(tmp_path, cache=False)
+    project = tmp_path / "project"
+    write_project(project, FILES)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = run(project, cache=False)
     assert result.stats.extracted == 4
-    assert not (tmp_path / ".dbharness_cache").exists()
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert not list(store.base_dir().iterdir())
 
 
 def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     write_project(tmp_path, FILES)
     run(tmp_path)
-    for cache_file in (tmp_path / ".dbharness_cache").glob("facts-*.pickle"):
-        cache_file.write_bytes(b"not a pickle")
+    shards = list(cache_folder(tmp_path).glob("facts-*.json"))
+    assert shards
+    for cache_file in shards:
+        cache_file.write_bytes(b"not json")
     again = run(tmp_path)
     assert again.stats.extracted == 4
+    assert run(tmp_path).stats.extracted == 0  # healed: stored again
 
 
 def test_concurrent_runs_are_safe(tmp_path: Path) -> None:
@@ -106,7 +120,7 @@ def test_statement_answers_follow_the_schema(tmp_path: Path) -> None:
     assert run(tmp_path).diagnostics == ()
     (tmp_path / "db.py").write_text(ddl)
     assert [d.rule for d in run(tmp_path).diagnostics] == ["unknown-column"]
-    assert list((tmp_path / ".dbharness_cache").glob("sqlmemo-*.pickle"))
+    assert list(cache_folder(tmp_path).glob("sqlmemo-*.json"))
 
 
 def test_cached_statements_rebuild_their_tree_only_when_asked() -> None:

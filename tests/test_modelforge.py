@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from harness.check import run_check
 from harness.config import Config
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "modelforge"
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "modelforge"  # the fixed app, checked by the repo's own config
+PRE_FIX = REPO / "examples" / "modelforge-before-fix"  # the seed's app, a project of its own
 DB = "modelforge/utilities/db_manager.py"
 ROUTER = "modelforge/routers/finetuning_router.py"
 
@@ -123,3 +127,37 @@ def test_corrupt_snapshot_is_reported_by_check(tmp_path: Path) -> None:
     got = run_check(Config.from_sources(root, cache=False)).diagnostics
     assert [(d.rule, d.path) for d in got] == [
         ("file-error", "contracts/snapshots/broken.sqlite")]
+
+
+def test_bundled_pre_fix_app_reports_the_seed_bug_with_its_fix() -> None:
+    result = run_check(Config.from_sources(PRE_FIX, cache=False))
+    line = _router_line(PRE_FIX, '"is_custom_base_model"')
+    assert [(d.rule, d.path, d.line, d.key) for d in result.diagnostics] == [
+        ("key-without-column", ROUTER, line, "is_custom_base_model")]
+    (d,) = result.diagnostics
+    assert d.fix is not None and d.fix.startswith(
+        "ALTER TABLE fine_tuned_models ADD COLUMN is_custom_base_model BOOLEAN DEFAULT 0")
+
+
+def test_bundled_pre_fix_app_is_the_fixed_app_without_the_fix(tmp_path: Path) -> None:
+    """The two bundled states agree with the fix undone by hand on a copy of the fixed app."""
+    undone = _state(tmp_path, column=False, insert=False)
+    assert _check(PRE_FIX) == _check(undone)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness", "check", "--no-cache", *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_quick_start_shows_the_bug_then_the_fixed_app_clean() -> None:
+    """The README's first quick-start command, on the two bundled states, from the repo root."""
+    before = _cli("--config", "examples/modelforge-before-fix/pyproject.toml")
+    assert before.returncode == 1, before.stderr
+    assert f"{ROUTER}:" in before.stdout
+    assert "DBH201 [key-without-column] key 'is_custom_base_model'" in before.stdout
+    assert ("    fix: ALTER TABLE fine_tuned_models ADD COLUMN is_custom_base_model BOOLEAN "
+            "DEFAULT 0" in before.stdout)
+    after = _cli()
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert "no problems" in after.stdout + after.stderr

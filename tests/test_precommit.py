@@ -37,6 +37,7 @@ def _head_of_this_repo() -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+@pytest.mark.slow  # pip-installs the hook into a fresh environment (~25 s)
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_commit_with_a_stray_key_is_refused_and_a_clean_one_goes_through(tmp_path: Path) -> None:
     pre_commit = Path(sys.executable).with_name("pre-commit")

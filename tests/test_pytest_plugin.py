@@ -94,6 +94,7 @@ def test_explicit_test_selection_adds_no_items(pytester: pytest.Pytester) -> Non
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.slow  # a pytest subprocess with two workers (~15 s)
 def test_under_xdist(pytester: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     make(pytester, ROUTER_OK)

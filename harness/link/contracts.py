@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.paths import inside_root
+from harness.regular import read_regular
 
 _PARAM = re.compile(r"^(?P<func>[A-Za-z_][\w.]*)\((?P<param>[A-Za-z_]\w*)\)$")
 
@@ -59,13 +61,24 @@ def _parse(entry: Any, source: str) -> ContractSpec:
     return ContractSpec(source, path, target, None, None, table, writer)
 
 
+CONTRACT_LIMIT = 1024 * 1024  # bytes of one contracts/*.toml
+
+
+def parse_binding(entry: Any, source: str) -> ContractSpec:
+    """One ``[[binding]]`` table as a ContractSpec; ConfigError (naming ``source``) when it is
+    malformed."""
+    return _parse(entry, source)
+
+
 def load_contracts(root: Path, directory: str, inline: tuple[Any, ...]) -> list[ContractSpec]:
     specs = [_parse(entry, "[tool.dbharness] binding") for entry in inline]
     folder = root / directory
-    if folder.is_dir():
+    if folder.is_dir() and inside_root(folder, root):
         for path in sorted(folder.glob("*.toml")):
+            if not inside_root(path, root):
+                continue  # a symlink out of the project is never read
             try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
+                data = tomllib.loads(read_regular(path, CONTRACT_LIMIT)[1].decode("utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as err:
                 raise ConfigError(f"cannot read contract file {path}: {err}") from err
             entries = data.get("binding", [])

@@ -70,9 +70,8 @@ def coverage(model: Model) -> Coverage:
         parsed = parse_sql(site.text.text, model.dialect)
         if parsed.skipped:
             reasons[NotAnalysed.TOO_LARGE] += 1
-        elif parsed.errors and not parsed.statements:
-            reasons[NotAnalysed.NOT_PARSED] += 1
-        elif parsed.statements and all(st.category == "command" for st in parsed.statements):
+        elif not any(st.category != "command" for st in parsed.statements):
+            # nothing sqlglot models: a parse error only, or statements it kept whole
             reasons[NotAnalysed.NOT_PARSED] += 1
         else:
             checked += 1

@@ -60,7 +60,7 @@ def _entry(config: Config, given: str | None) -> str:
 def cmd_migrations(args: argparse.Namespace) -> int:
     from harness.check import build_model
     from harness.migrations.roundtrip import make_roundtrip
-    from harness.migrations.snapshots import discover
+    from harness.migrations.snapshots import scan
     from harness.migrations.verify import CHECKS, ERROR, FAIL, Verifier
 
     config = _config(args, timeout=args.timeout, snapshots=args.snapshots)
@@ -70,13 +70,19 @@ def cmd_migrations(args: argparse.Namespace) -> int:
     if unknown:
         raise ConfigError(f"unknown check(s): {', '.join(unknown)} (choose from "
                           f"{', '.join(CHECKS)})")
-    snapshots = discover(config.snapshots, config.root)
+    # A glob typed on the command line is the user's own; one from the configuration came
+    # with the checkout and stays inside the project root.
+    found = scan(config.snapshots, config.root, trusted=bool(args.snapshots))
+    for skipped in found.skipped:
+        print(f"dbharness: skipped snapshot {skipped.name}: {skipped.reason}", file=sys.stderr)
+    snapshots = list(found.snapshots)
     if not snapshots:
         raise ConfigError(f"no snapshots match {config.snapshots!r}")
     roundtrip = None
     if "round-trip" in checks:
         roundtrip = make_roundtrip(config, build_model(config)[0])
     verifier = Verifier(config, entry, checks, args.max_crash_points, roundtrip)
+    _terminate_as_exit()
     outcomes = []
     for outcome in verifier.verify(snapshots):
         outcomes.append(outcome)
@@ -93,10 +99,28 @@ def cmd_migrations(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _terminate_as_exit() -> None:
+    """SIGTERM ends the run the way Ctrl-C does, through the runner's cleanup (which kills
+    every child process group), instead of killing dbharness with its children left behind."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from harness.migrations.generate import create_snapshot, snapshot_from_git
+    from harness.migrations.snapshots import check_pattern
 
     config = _config(args)
+    if not args.dir:
+        check_pattern(config.snapshots)  # the configured glob decides where to write
     out_dir = Path(args.dir) if args.dir else (config.root / config.snapshots).parent
     if args.snapshot_command == "create":
         path = create_snapshot(config, _entry(config, args.entry), args.name, out_dir, args.rows)

@@ -118,9 +118,24 @@ def _git(root: Path, *args: str) -> str:
     return proc.stdout
 
 
+def resolve_commit(root: Path, rev: str) -> str:
+    """The full hash of the commit ``rev`` names. ``rev`` reaches git only after
+    ``--end-of-options`` (git 2.24+), so a string such as ``--output=/tmp/x`` is a revision
+    git cannot find, never an option; later calls use the hash. ConfigError otherwise."""
+    if not rev or rev.startswith("-"):
+        raise ConfigError(f"{rev!r} is not a git revision")
+    commit = _git(root, "rev-parse", "--verify", "--end-of-options",
+                  f"{rev}^{{commit}}").strip()
+    if len(commit) not in (40, 64) or not all(c in "0123456789abcdef" for c in commit):
+        raise ConfigError(f"git did not resolve {rev!r} to a commit")
+    return commit
+
+
 def ddl_at_revision(config: Config, rev: str) -> list[str]:
     """The DDL the project declared at ``rev``, read statically (old code is never run)."""
-    names = _git(config.root, "ls-tree", "-r", "--name-only", rev).splitlines()
+    rev = resolve_commit(config.root, rev)
+    names = _git(config.root, "ls-tree", "-r", "--name-only", "--end-of-options",
+                 rev).splitlines()
     prefixes = [p.strip("./") for p in config.paths if p not in (".", "")]
     texts: list[tuple[str, int, str]] = []
     for name in sorted(names):

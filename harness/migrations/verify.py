@@ -4,13 +4,21 @@ For each snapshot, on copies in a temporary directory (the original is never wri
 schema equals a fresh install's; every legacy row survives; integrity and foreign keys are
 clean; a second run changes nothing; a run killed after any statement, then rerun, converges
 to the uninterrupted result; records shaped like the routers' round-trip through the writer.
+
+The originals (and their sidecars) are hashed with sha256 before the first run; after every
+run of the entry point their ``stat`` is compared (and a file whose stat changed is hashed
+again), and at the end every original is hashed again. A change is an ``error`` result of the
+check ``original`` naming the file: an entry point that writes the files it was handed copies
+of is reported, not trusted.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,12 +27,13 @@ from pathlib import Path
 from harness.config import Config
 from harness.errors import SnapshotError
 from harness.migrations.compare import data_differences, integrity_problems, lost_rows, read
-from harness.migrations.runner import RunOutcome, run_entry
-from harness.migrations.snapshots import Snapshot, materialize
+from harness.migrations.runner import RunOutcome, check_timeout, run_entry
+from harness.migrations.snapshots import Snapshot, digest, materialize
 from harness.sql.diff import diff_schemas
 from harness.sql.schema import Schema
 
 CHECKS = ("schema", "rows", "integrity", "idempotent", "crash-safe", "round-trip")
+ORIGINAL = "original"  # not a selectable check: the result that reports a changed original
 PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
 
 
@@ -53,6 +62,52 @@ def _copy(src: Path, dest: Path) -> Path:
     return dest
 
 
+def _signature(path: Path) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+class Originals:
+    """The snapshot files as they were before any run, to prove no run changed them.
+
+    ``changed()`` compares stat signatures (cheap: after every run) and hashes again only the
+    files whose signature moved; ``changed(full=True)`` hashes every file again (sha256)."""
+
+    def __init__(self, snapshots: list[Snapshot]) -> None:
+        self._owner: dict[Path, str] = {}
+        for snapshot in snapshots:
+            for path in snapshot.files():
+                self._owner[path] = snapshot.name
+        self._digest = {p: digest(p) for p in self._owner}
+        self._signature = {p: _signature(p) for p in self._owner}
+        self._reported: set[Path] = set()
+        self._lock = threading.Lock()
+
+    def changed(self, full: bool = False) -> list[Outcome]:
+        out = []
+        with self._lock:
+            for path, before in self._digest.items():
+                if path in self._reported:
+                    continue
+                if not full and _signature(path) == self._signature[path]:
+                    continue
+                after = digest(path)
+                if after == before:
+                    self._signature[path] = _signature(path)
+                    continue
+                self._reported.add(path)
+                name = self._owner[path]
+                out.append(Outcome(name, ORIGINAL, ERROR,
+                                   f"the original {path.name} was changed during the run "
+                                   f"(sha256 {before[:12]} -> {after[:12]}): the entry point "
+                                   "wrote a file it was never given; results for it are "
+                                   "not trustworthy", (str(path),)))
+        return out
+
+
 class Verifier:
     def __init__(self, config: Config, entry: str, checks: tuple[str, ...] = CHECKS,
                  max_crash_points: int = 200,
@@ -64,16 +119,28 @@ class Verifier:
         self.roundtrip = roundtrip
         self.timings = Timings()
         self._again: Future[tuple[Path, RunOutcome]] | None = None
+        self._originals: Originals | None = None
+        self._tampered: list[Outcome] = []
+        check_timeout(config.timeout)
 
     def _run(self, db: Path, **kwargs: object) -> RunOutcome:
         outcome = run_entry(self.entry, db, self.config.root, self.config.timeout,
                             **kwargs)  # type: ignore[arg-type]
+        if self._originals is not None:
+            self._tampered.extend(self._originals.changed())
         return outcome
+
+    def _tamper_reports(self, full: bool = False) -> list[Outcome]:
+        if self._originals is not None and full:
+            self._tampered.extend(self._originals.changed(full=True))
+        out, self._tampered = self._tampered, []
+        return out
 
     def verify(self, snapshots: list[Snapshot]) -> Iterator[Outcome]:
         import time
 
         start = time.perf_counter()
+        self._originals = Originals(snapshots)
         with tempfile.TemporaryDirectory(prefix="dbharness-") as tmp:
             work = Path(tmp)
             fresh = work / "fresh.sqlite"
@@ -90,6 +157,8 @@ class Verifier:
                 folder = work / f"s{index}"
                 folder.mkdir()
                 yield from self._verify_one(snapshot, folder, fresh_schema, fresh_error)
+                yield from self._tamper_reports()
+            yield from self._tamper_reports(full=True)
         self.timings.total = time.perf_counter() - start
 
     def _verify_one(self, snapshot: Snapshot, work: Path, fresh: Schema | None,
@@ -97,14 +166,15 @@ class Verifier:
         name = snapshot.name
         migrated = work / "migrated.sqlite"
         try:
-            materialize(snapshot, migrated)
+            materialize(snapshot, migrated, self.config.timeout)
         except SnapshotError as err:
             for check in self.checks:
                 yield Outcome(name, check, ERROR, str(err))
             return
         # The legacy side of every comparison: the original file itself for binary snapshots
-        # (attached read-only and immutable, so it can never be written), else a second copy.
-        sidecar = snapshot.path.with_name(snapshot.path.name + "-wal").exists()
+        # without sidecars (attached read-only and immutable, so it can never be written),
+        # else a second copy of the recovered working copy.
+        sidecar = bool(snapshot.sidecars())
         legacy = snapshot.path if not (snapshot.is_dump or sidecar) else _copy(
             migrated, work / "legacy.sqlite")
         first = self._run(migrated, count="crash-safe" in self.checks)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.python.extract import Extractor
 from harness.python.facts import FileFacts
+from harness.regular import NotRegular, TooLarge, read_regular
 
 MAX_BYTES = 8 * 1024 * 1024
 
@@ -58,7 +59,8 @@ def extract_source(source: str, path: str, module: str) -> FileFacts:
         return FileFacts(path, module, error="nesting too deep to analyse")
 
 
-Fingerprint = tuple[int, int, str]  # mtime_ns, size, sha256 of the bytes that were read
+# mtime_ns, size, ctime_ns, inode (stat taken before the read), sha256 of the bytes read
+Fingerprint = tuple[int, int, int, int, str]
 
 
 def extract_file(path: Path, display: str, module: str) -> FileFacts:
@@ -69,15 +71,17 @@ def extract_path(path: Path, display: str, module: str
                  ) -> tuple[FileFacts, Fingerprint | None]:
     """Read the file once: its facts, and the fingerprint the cache keys them by."""
     try:
-        st = path.stat()
-        if st.st_size > MAX_BYTES:
-            return FileFacts(display, module,
-                             error=f"skipped: {st.st_size // 1024 // 1024} MiB is over the "
-                                   f"{MAX_BYTES // 1024 // 1024} MiB limit for Python files"), None
-        data = path.read_bytes()
+        st, data = read_regular(path, MAX_BYTES)
+    except TooLarge as err:
+        return FileFacts(display, module,
+                         error=f"skipped: {err.size // 1024 // 1024} MiB is over the "
+                               f"{MAX_BYTES // 1024 // 1024} MiB limit for Python files"), None
+    except NotRegular as err:
+        return FileFacts(display, module, error=f"skipped: {err}"), None
     except OSError as err:
         return FileFacts(display, module, error=f"cannot read file: {err.strerror or err}"), None
-    fingerprint = (st.st_mtime_ns, st.st_size, hashlib.sha256(data).hexdigest())
+    fingerprint = (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino,
+                   hashlib.sha256(data).hexdigest())
     try:
         source = decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as err:

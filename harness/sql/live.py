@@ -14,14 +14,30 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def read_schema(conn: sqlite3.Connection, schema_name: str = "main") -> Schema:
+def read_schema(conn: sqlite3.Connection, schema_name: str = "main",
+                notes: list[str] | None = None) -> Schema:
+    """The tables and views of ``schema_name`` on ``conn``.
+
+    A view SQLite cannot resolve (it selects from a table that was dropped, or a column that
+    is gone: ``PRAGMA table_xinfo`` fails with "no such table/column") is kept as a view whose
+    columns are unknown (``columns_known=False``, as the static DDL reader does), so nothing
+    is concluded from it; a one-line note saying why goes to ``notes`` when given. Other
+    errors propagate (sqlite3.DatabaseError)."""
     rows = conn.execute(
         f"SELECT type, name, sql FROM {_quote(schema_name)}.sqlite_master "
         "WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
     ).fetchall()
     schema = Schema()
     for kind, name, sql in rows:
-        schema = schema.put(_read_table(conn, schema_name, kind, name, sql or ""))
+        try:
+            table = _read_table(conn, schema_name, kind, name, sql or "")
+        except sqlite3.OperationalError as err:
+            if kind != "view":
+                raise
+            table = Table(name, (), is_view=True, columns_known=False)
+            if notes is not None:
+                notes.append(f"view {name} cannot be resolved ({err}): its columns are not read")
+        schema = schema.put(table)
     return schema
 
 

@@ -53,7 +53,8 @@ class Statement:
     """One parsed statement; ``start`` is its offset in the original text.
 
     ``category`` says what it is without touching the tree. From the fact cache the tree
-    arrives as sqlglot's serialised form and is rebuilt on first use: a run that finds every
+    arrives as sqlglot's serialised form (as JSON text, harness/store.py) and is rebuilt on
+    first use: a run that finds every
     answer in the statement memo (harness/sql/memo.py) never rebuilds it."""
 
     node: Any  # exp.Expr, or its serialised form until ``expression`` is first read
@@ -71,6 +72,10 @@ class Statement:
     def expression(self) -> exp.Expr:
         node = self.node
         if not isinstance(node, exp.Expr):
+            if isinstance(node, str):  # from the cache: its JSON, checked before loading
+                from harness.store import load_tree
+
+                node = load_tree(node)
             node = exp.Expr.load(node)
             object.__setattr__(self, "node", node)
         return node
