@@ -726,3 +726,60 @@ def test_batch_guard_column_never_added_is_still_unknown(tmp_path: Path) -> None
     result = run_app(tmp_path, "import handlers; handlers.post_sighting({'seen_at': 'x', "
                                "'species': 'w', 'score': 1, 'source': 'a', 'wind': 3})")
     assert "no column named wind" in result
+
+
+# --- zero-config dialect ------------------------------------------------------------------------
+
+PG_ONLY_STORE = '''
+import psycopg2
+
+
+def connect(dsn):
+    conn = psycopg2.connect(dsn)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS events (id serial PRIMARY KEY, payload jsonb, "
+                    "at timestamptz DEFAULT now())")
+    return conn
+
+
+def recent(conn, kind):
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, payload->>'name' FROM events WHERE payload->>'kind' = %s "
+                    "AND at > now() - interval '1 day'", (kind,))
+        return cur.fetchall()
+'''
+
+
+def test_dialect_inferred_from_the_driver(tmp_path: Path) -> None:
+    """psycopg2 alone: the project speaks PostgreSQL (``%s``, ``->>``, ``interval``), so the
+    SQL is read as postgres without any config; a misspelt column is still found."""
+    from tests.helpers import check_files
+
+    result = check_files(tmp_path / "ok", {"store.py": PG_ONLY_STORE})
+    assert result.model.dialect == "postgres"
+    assert list(result.diagnostics) == []
+    bad = PG_ONLY_STORE.replace("WHERE payload", "WHERE paylod")
+    assert found(tmp_path / "bad", {"store.py": bad}) == {("unknown-column", "paylod")}
+
+
+@pytest.mark.parametrize(("driver", "dialect"), [
+    ("asyncpg", "postgres"), ("psycopg", "postgres"), ("pymysql", "mysql"),
+    ("MySQLdb", "mysql"), ("aiomysql", "mysql"), ("aiosqlite", "sqlite"), ("sqlite3", "sqlite"),
+])
+def test_each_driver_names_its_dialect(tmp_path: Path, driver: str, dialect: str) -> None:
+    from tests.helpers import check_files
+
+    files = {"db.py": f"import {driver}\n\n\ndef connect(dsn):\n    return {driver}.connect(dsn)\n"}
+    assert check_files(tmp_path, files).model.dialect == dialect
+
+
+def test_explicit_dialect_wins_and_mixed_drivers_keep_the_default(tmp_path: Path) -> None:
+    from tests.helpers import check_files
+
+    files = {"store.py": PG_ONLY_STORE}
+    assert check_files(tmp_path / "a", files, dialect="mysql").model.dialect == "mysql"
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "pyproject.toml").write_text('[tool.dbharness]\ndialect = "sqlite"\n')
+    assert check_files(tmp_path / "b", files).model.dialect == "sqlite"
+    mixed = {"store.py": PG_ONLY_STORE, "cache.py": "import sqlite3\n"}
+    assert check_files(tmp_path / "c", mixed).model.dialect == "sqlite"

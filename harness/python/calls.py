@@ -205,3 +205,13 @@ _PREFERENCE = (Driver.ASYNCPG, Driver.DATABASES, Driver.POSTGRES_PY, Driver.TWIS
 """When a file imports several libraries, the one whose convention differs most from DB-API
 decides a shared name (a file importing asyncpg and sqlite3 is rare; asyncpg's ``execute``
 with ``*args`` is the one a DB-API reading would misjudge)."""
+
+
+def inferred_dialect(modules_per_file: list[frozenset[str]]) -> str | None:
+    """The one dialect every driver the project imports speaks (asyncpg, psycopg, psycopg2,
+    postgres.py -> postgres; pymysql, MySQLdb, aiomysql -> mysql; sqlite3, aiosqlite ->
+    sqlite), from each file's top-level imports; None when they import none, or drivers of
+    different databases (a multi-backend project: the configured default stays)."""
+    dialects = {d.dialect for mods in modules_per_file for d in drivers_imported(mods)}
+    dialects.discard(None)
+    return next(iter(dialects)) if len(dialects) == 1 else None
