@@ -783,3 +783,69 @@ def test_explicit_dialect_wins_and_mixed_drivers_keep_the_default(tmp_path: Path
     assert check_files(tmp_path / "b", files).model.dialect == "sqlite"
     mixed = {"store.py": PG_ONLY_STORE, "cache.py": "import sqlite3\n"}
     assert check_files(tmp_path / "c", mixed).model.dialect == "sqlite"
+
+
+def test_psycopg_sql_composition_literal_parts_checked(tmp_path: Path) -> None:
+    """psycopg ``sql.SQL("... {} ...").format(sql.Identifier(c))``: the literal parts are
+    checked, the identifier is a hole (never judged). A misspelt literal column fails on
+    PostgreSQL with ``column ... does not exist`` as in r6/r2 (shared/cases/README.md)."""
+    store = '''
+        from psycopg2 import sql
+
+
+        def find_by(conn, column, value):
+            query = sql.SQL("SELECT id, {col} FROM users WHERE {} = %s").format(
+                sql.Identifier(column))
+            with conn.cursor() as cur:
+                cur.execute(query, (value,))
+                return cur.fetchall()
+
+
+        def find_in(conn, table, value):
+            query = sql.SQL("SELECT id FROM {} WHERE email = %s").format(sql.Identifier(table))
+            with conn.cursor() as cur:
+                cur.execute(query.as_string(conn), (value,))
+                return cur.fetchall()
+    '''
+    handler = '''
+        from store import find_by
+
+
+        def lookup(conn, params):
+            return find_by(conn, params["field"], params["value"])
+    '''
+    schema = "CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL, email text);\n"
+    for col, expected in (("nme", {("unknown-column", "nme")}), ("name", set())):
+        files = {"schema.sql": schema, "store.py": store.replace("{col}", col),
+                 "handlers.py": handler}
+        assert found(tmp_path / col, files, "postgres") == expected
+
+
+def test_aiosqlite_execute_fetchall(tmp_path: Path) -> None:
+    """aiosqlite's ``execute_fetchall(sql, params)`` runs SQL as ``execute`` does."""
+    store = '''
+        import aiosqlite
+
+
+        async def labels(path, prefix):
+            async with aiosqlite.connect(path) as db:
+                await db.execute("CREATE TABLE IF NOT EXISTS pins (id INTEGER PRIMARY KEY, "
+                                 "label TEXT NOT NULL)")
+                return await db.execute_fetchall(
+                    "SELECT id, {col} FROM pins WHERE label LIKE ?", (prefix + "%",))
+    '''
+    handler = '''
+        import asyncio
+
+        from store import labels
+
+
+        def get_pins(prefix):
+            return asyncio.run(labels("pins.db", prefix))
+    '''
+    for col, expected in (("lable", {("unknown-column", "lable")}), ("label", set())):
+        files = {"store.py": store.replace("{col}", col), "handlers.py": handler}
+        assert found(tmp_path / col, files) == expected
+        if importlib.util.find_spec("aiosqlite") is not None:
+            result = run_app(tmp_path / col, "import handlers; handlers.get_pins('h')")
+            assert ("no such column: lable" in result) if expected else result == "ok"

@@ -11,7 +11,8 @@ asyncpg itself).
 Calling conventions (the sources of each rule are the drivers' own documentation):
 
 - ``ONE``: DB-API 2.0 (PEP 249) ``execute(sql, params)``: one sequence or mapping, or none.
-  sqlite3, aiosqlite, psycopg2, psycopg 3, pymysql, MySQLdb, aiomysql; postgres.py's
+  sqlite3, aiosqlite, psycopg2, psycopg 3, pymysql, MySQLdb, aiomysql (and aiosqlite's ``execute_fetchall`` /
+  ``execute_insert``); postgres.py's
   ``run/one/all(sql, parameters)``; twisted adbapi's ``runQuery/runOperation(sql, *args)``
   (it calls ``cursor.execute(sql, *args)``, so its second argument is the params);
   SQLAlchemy ``exec_driver_sql(sql, params)``.
@@ -131,6 +132,12 @@ METHODS: dict[Driver, dict[str, Method]] = {
         "fetch_one": Method(Convention.BINDS, "query", ("values",), distinctive=True),
         "fetch_val": Method(Convention.BINDS, "query", ("values",), distinctive=True),
     },
+    Driver.AIOSQLITE: {
+        "execute_fetchall": Method(Convention.ONE, params_keywords=("parameters",),
+                                   distinctive=True),
+        "execute_insert": Method(Convention.ONE, params_keywords=("parameters",),
+                                 distinctive=True),
+    },
     Driver.POSTGRES_PY: {
         "run": Method(Convention.ONE, "sql", ("parameters",), ignored=_POSTGRES_KW),
         "one": Method(Convention.ONE, "sql", ("parameters",), ignored=_POSTGRES_KW),
@@ -141,8 +148,8 @@ METHODS: dict[Driver, dict[str, Method]] = {
         "runOperation": Method(Convention.ONE, distinctive=True),
     },
 }
-"""driver -> method name -> how it takes SQL and parameters. sqlite3, aiosqlite, psycopg2,
-psycopg, pymysql, MySQLdb and aiomysql use the DB-API names only."""
+"""driver -> method name -> how it takes SQL and parameters. sqlite3, psycopg2, psycopg,
+pymysql, MySQLdb and aiomysql use the DB-API names only (aiosqlite adds two)."""
 
 DISTINCTIVE: dict[str, Driver] = {
     name: driver for driver, methods in METHODS.items() for name, m in methods.items()
@@ -201,7 +208,7 @@ def recognise(name: str, drivers: frozenset[Driver], sql_is_text_call: bool) -> 
 _DBAPI_DRIVERS = frozenset({Driver.SQLITE3, Driver.AIOSQLITE, Driver.PSYCOPG2, Driver.PSYCOPG,
                             Driver.PYMYSQL, Driver.MYSQLDB, Driver.AIOMYSQL})
 _PREFERENCE = (Driver.ASYNCPG, Driver.DATABASES, Driver.POSTGRES_PY, Driver.TWISTED,
-               Driver.SQLALCHEMY)
+               Driver.SQLALCHEMY, Driver.AIOSQLITE)
 """When a file imports several libraries, the one whose convention differs most from DB-API
 decides a shared name (a file importing asyncpg and sqlite3 is rare; asyncpg's ``execute``
 with ``*args`` is the one a DB-API reading would misjudge)."""

@@ -713,6 +713,11 @@ class Extractor:
             if ddl:
                 line, col = self._pos(node)
                 self.ddl[(line, col, ddl)] = Text(ddl, (), (), line, col)
+        if node.args and self._uses("psycopg2", "psycopg") and self._is_psycopg_sql(node):
+            # psycopg ``sql.SQL("SELECT {} FROM t").format(sql.Identifier(c))``: the literal
+            # SQL; what ``format`` puts in (identifiers, literals) are holes
+            value = self.ev(node.args[0], scope)
+            return value if isinstance(value, Text) else None
         if node.args and self._uses("sqlalchemy") and self._is_sa_text(node):
             # SQLAlchemy ``text(sql)``: the SQL itself, as an execute site reads it
             value = self.ev(node.args[0], scope)
@@ -813,6 +818,18 @@ class Extractor:
         has_sql = (first is not None and not isinstance(first, ast.Starred)) or any(
             k.arg == site.method.sql_keyword for k in node.keywords if k.arg)
         return site if has_sql or site.method.convention is calls.Convention.COLUMNS else None
+
+    def _is_psycopg_sql(self, node: ast.Call) -> bool:
+        """``sql.SQL(...)`` / ``psycopg2.sql.SQL(...)`` / ``SQL(...)`` from psycopg(2).sql."""
+        chain = _chain(node.func)
+        if not chain or chain[-1] != "SQL":
+            return False
+        imported = self.import_map.get(chain[0])
+        if imported is None:
+            return False
+        dotted = imported.module if imported.name is None else f"{imported.module}.{imported.name}"
+        full = ".".join((dotted, *chain[1:]))
+        return full in ("psycopg2.sql.SQL", "psycopg.sql.SQL")
 
     def _is_sa_text(self, node: ast.expr) -> bool:
         """``text("...")`` / ``sa.text(...)`` from SQLAlchemy (also ``.bindparams(...)`` on it)."""
@@ -974,8 +991,8 @@ class Extractor:
             return self._dict_method(receiver, attr, node, scope)
         if isinstance(receiver, Text) and attr == "join" and len(node.args) == 1:
             return self._join(receiver, self.ev(node.args[0], scope), node)
-        if isinstance(receiver, Text) and attr in ("bindparams", "columns") and \
-                self._uses("sqlalchemy"):
+        if isinstance(receiver, Text) and ((attr in ("bindparams", "columns") and self._uses(
+                "sqlalchemy")) or (attr == "as_string" and self._uses("psycopg2", "psycopg"))):
             for a in (*node.args, *(k.value for k in node.keywords)):
                 self.ev(a, scope)
             return receiver  # ``text(sql).bindparams(...)``: still that SQL
