@@ -13,8 +13,9 @@ Calling conventions (the sources of each rule are the drivers' own documentation
 - ``ONE``: DB-API 2.0 (PEP 249) ``execute(sql, params)``: one sequence or mapping, or none.
   sqlite3, aiosqlite, psycopg2, psycopg 3, pymysql, MySQLdb, aiomysql (and aiosqlite's
   ``execute_fetchall`` / ``execute_insert``); postgres.py's ``run/one/all(sql, parameters)``;
-  twisted adbapi's ``runQuery/runOperation(sql, *args)`` (it calls ``cursor.execute(sql, *args)``, so its second argument is the params);
-  SQLAlchemy ``exec_driver_sql(sql, params)``.
+  twisted adbapi's ``runQuery/runOperation(sql, *args)`` (it calls
+  ``cursor.execute(sql, *args)``, so its second argument is the params); SQLAlchemy
+  ``exec_driver_sql(sql, params)``.
 - ``MANY``: ``executemany(sql, rows)``: a sequence of rows, each as for ``ONE``.
 - ``SCRIPT``: ``executescript(sql)``: several statements, no parameters.
 - ``SPREAD``: asyncpg ``execute/fetch/fetchrow/fetchval(query, *args)``: each argument after
