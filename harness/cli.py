@@ -170,7 +170,10 @@ def cmd_contracts(args: argparse.Namespace) -> int:
     model = build_model(config)[0]
     render = {"json": contracts_json, "mermaid": contracts_mermaid}.get(args.format,
                                                                        contracts_text)
-    print(render(model))
+    text = render(model)
+    if args.format != "json":  # names from files and SQL, one escaped line at a time
+        text = "\n".join(printable(line) for line in text.split("\n"))
+    print(text)
     return 0
 
 
@@ -216,10 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handlers.update(HANDLERS)
     try:
-        with progress(sys.stderr, PROGRESS_LABELS.get(args.command, args.command)):
+        with progress(PROGRESS_LABELS.get(args.command, args.command)):
             return handlers[args.command](args)
     except ToolError as err:
-        print(f"dbharness: error: {err}", file=sys.stderr)
+        print(f"dbharness: error: {printable(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dbharness: interrupted", file=sys.stderr)
@@ -227,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as err:
-        print(f"dbharness: internal error: {type(err).__name__}: {err} "
+        print(f"dbharness: internal error: {type(err).__name__}: {printable(str(err))} "
               "(please report this; run with PYTHONDEVMODE=1 for details)", file=sys.stderr)
         if "PYTHONDEVMODE" in os.environ:
             raise

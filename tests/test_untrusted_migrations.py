@@ -217,6 +217,27 @@ def test_load_dump_reports_the_statement_sqlite_rejects(tmp_path: Path) -> None:
         load_dump("CREATE TABLE t (a);\nINSERT INTO nope VALUES(1);\n", conn, 5.0)
 
 
+def test_a_statement_hidden_after_another_on_one_line_is_still_checked(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    text = ("CREATE TABLE t (a);\nINSERT INTO t VALUES(1); INSERT INTO t VALUES(2);\n"
+            "INSERT INTO t VALUES(3); UPDATE t SET a = 0;\n")
+    with pytest.raises(DumpRefused, match=r"^line 3: UPDATE t SET a = 0: not a statement"):
+        load_dump(text, conn, 5.0)
+    assert conn.execute("SELECT a FROM t ORDER BY a").fetchall() == [(1,), (2,), (3,)]
+
+
+def test_strings_full_of_statement_ends_load_exactly(tmp_path: Path) -> None:
+    tricky = "a;\n" * 200 + "it''s -- not a comment; /* nor this */"
+    conn = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    text = (f"CREATE TABLE t (a);\nINSERT INTO t VALUES('{tricky}');\n"
+            "CREATE TRIGGER tr AFTER DELETE ON t BEGIN\n  SELECT 1;\nEND;\n"
+            "INSERT INTO t VALUES(2);\nDROP TABLE t;\n")
+    with pytest.raises(DumpRefused, match=r"^line 207: DROP TABLE t: not a statement"):
+        load_dump(text, conn, 5.0)
+    assert conn.execute("SELECT a FROM t ORDER BY rowid").fetchall() == [
+        (tricky.replace("''", "'"),), (2,)]
+
+
 # --- 2. originals are hashed before and after -----------------------------------------------
 
 UPGRADES_EVERY_DATABASE = '''

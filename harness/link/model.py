@@ -34,7 +34,7 @@ from harness.python.facts import (
     render_params,
 )
 from harness.python.text import PARAM, Text
-from harness.sql.ddl import SchemaBuilder, table_name
+from harness.sql.ddl import SchemaBuilder, holes_in_values_only, table_name
 from harness.sql.memo import written
 from harness.sql.parse import DDL, parse_sql
 from harness.sql.resolve import offset_of
@@ -211,14 +211,18 @@ def _map_args(target: Target, call: CallFact) -> dict[str, Arg]:
     fn = target.function
     params = list(fn.params[1:] if target.bound and fn.params else fn.params)
     out: dict[str, Arg] = {}
-    for i, name in enumerate(params):
+    for i, (name, arg) in enumerate(zip(params, call.args)):
         if name.startswith("*"):
             # ``def fetch(self, query, *args)``: args is the tuple of the rest
             out[name[1:]] = SeqArg(tuple(call.args[i:]))
             break
-        if i >= len(call.args) or isinstance(call.args[i], SpreadArg):
-            break  # not passed positionally, or ``f(*xs)``: which parameter gets what is unknown
-        out[name] = call.args[i]
+        if isinstance(arg, SpreadArg):
+            break  # ``f(*rest)``: which parameter gets what is known only at run time
+        out[name] = arg
+    else:
+        star = next((p for p in params[len(call.args):] if p.startswith("*")), None)
+        if star is not None and not any(isinstance(a, SpreadArg) for a in call.args):
+            out[star[1:]] = SeqArg(())  # nothing left for ``*args``: an empty tuple
     plain = {p.lstrip("*") for p in params}
     for name, arg in call.kwargs:
         if name in plain:
@@ -281,12 +285,16 @@ class _Linker:
                     # a distinctive name, but the project never imports its driver
                     self.unanalysed.append(Unanalysed(where, NotAnalysed.UNKNOWN_DRIVER))
                     continue
+                path = facts.path
                 if isinstance(execute.sql, RefArg):
                     text = self.index.constant(execute.sql.module, execute.sql.name)
                     if text is not None:
+                        # the text's positions are in the file that holds the constant
+                        home = self.index.find_module(execute.sql.module)
+                        path = self.index.files[home].path if home else path
                         execute = replace(execute, sql=TextArg(text))
                 if isinstance(execute.sql, TextArg):
-                    sites.append(SqlSite(facts.module, facts.path, execute.sql.text, execute))
+                    sites.append(SqlSite(facts.module, path, execute.sql.text, execute))
                 elif isinstance(execute.sql, ParamArg) and execute.function:
                     executors.setdefault((facts.module, execute.function), []).append(execute)
                 else:
@@ -322,14 +330,22 @@ class _Linker:
                                        Text(rendered.text, (), (), call.line, call.col), None))
         return out
 
+    def _constant_at_home(self, module: str, name: str) -> tuple[Text, str] | None:
+        """An imported SQL constant and the module whose file holds its text."""
+        text = self.index.constant(module, name)
+        if text is None:
+            return None
+        home = self.index.find_module(module)
+        return text, home if home is not None and home in self.index.files else ""
+
     def _executor_calls(self, executors: dict[tuple[str, str], list[ExecuteFact]]
                         ) -> list[SqlSite]:
         """``def run(self, sql, params): self.conn.execute(sql, params)``, called with SQL
         (wrappers.py); calls that hand a wrapper computed SQL are kept for coverage."""
         resolved = [(m, call, (t.module, t.function.qualname), args)
                     for m, call, t, args in self.resolved]
-        lifted, dead = wrappers.lift(executors, resolved, self.index.constant)
-        for module, execute in dead:
+        lifted, dead = wrappers.lift(executors, resolved, self._constant_at_home)
+        for module, _home, execute in dead:
             self.unanalysed.append(Unanalysed(
                 Location(self.index.files[module].path, execute.line, execute.col),
                 NotAnalysed.COMPUTED_SQL))
@@ -341,9 +357,10 @@ class _Linker:
                     self.unanalysed.append(Unanalysed(Location(path, execute.line, execute.col),
                                                       NotAnalysed.NO_CALLER))
         out = []
-        for module, execute in lifted:
+        for module, home, execute in lifted:
             assert isinstance(execute.sql, TextArg)
-            out.append(SqlSite(module, self.index.files[module].path, execute.sql.text, execute))
+            # the text's positions are in the file that holds it (an imported constant's)
+            out.append(SqlSite(module, self.index.files[home].path, execute.sql.text, execute))
         return out
 
     # --- schema ---------------------------------------------------------------------------------
@@ -354,16 +371,31 @@ class _Linker:
         historical: dict[str, frozenset[str]] = {}
         complete = True
         for site in in_schema_order(sites, revision_order(self.files)):
-            if site.text.holes:
-                complete = complete and not DDL_HINT.search(site.text.text)
-                if site.text.unknown_holes:
-                    continue
-            for statement in parse_sql(site.text.text, self.dialect).statements:
-                if statement.category not in DDL:
+            text = site.text
+            # Sentinels the rendered text holds (a "?" run leaves none: its place is unknown).
+            sentinels = tuple(h.sentinel for h in text.holes if h.sentinel in text.text)
+            located = len(sentinels) == len(text.holes)
+            statements = [st for st in parse_sql(text.text, self.dialect).statements
+                          if st.category in DDL]
+            literal_names = {id(st) for st in statements if located and not any(
+                s in st.text for s in sentinels)} | {
+                id(st) for st in statements if located and holes_in_values_only(
+                    st.expression, tuple(s for s in sentinels if s in st.text))}
+            if text.holes and DDL_HINT.search(text.text) and not (
+                    located and all(any(s in st.text for st in statements
+                                        if id(st) in literal_names) for s in sentinels)):
+                complete = False  # a computed name may create or alter any table
+            for statement in statements:
+                if text.unknown_holes and id(statement) not in literal_names:
                     continue
                 builder.apply(statement)
                 name = table_name(getattr(statement.expression, "this", None))
                 table = builder.schema.table(name) if name else None
+                if table is not None and text.holes and id(statement) not in literal_names \
+                        and not text.touches_hole(name or ""):
+                    # a computed column name or definition: the table may have any column
+                    table = replace(table, columns_known=False)
+                    builder.schema = builder.schema.put(table)
                 if table is not None:
                     historical[table.key] = historical.get(table.key, frozenset()) | {
                         c.key for c in table.columns}
@@ -561,6 +593,13 @@ class _Linker:
                 reads += tuple(Read(n, "", True) for n in sorted(extra))
                 w = Writer(site.module, site.path, execute.function or "<module>", "<inline>",
                            info.table, None, NAMED, reads, execute.line, execute.col, info.kind)
+                if any(h.kind != PARAM for h in text.holes):
+                    # The keys name placeholders, and a computed part may hold more of them
+                    # (``{db.ts('now')}`` gives ``:now``): only the keys a visible placeholder
+                    # reads are judged.
+                    seen = {fold(n) for n in statement.placeholders.names}
+                    records = [replace(r, keys=tuple(k for k in r.keys if fold(k.name) in seen))
+                               for r in records]
                 for r in records:
                     out.append(Binding(r, w, info.table,
                                        Location(site.path, execute.line, execute.col), "inline"))

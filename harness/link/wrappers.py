@@ -46,7 +46,8 @@ def one_path_each(executes: Iterable[ExecuteFact]) -> list[ExecuteFact]:
 def substitute(params: Arg | None, args: Mapping[str, Arg]) -> Arg | None:
     """The wrapper's parameters as the caller's arguments make them: a parameter name is
     what the call passes for it (nothing passed: no parameters), ``*args`` inside a tuple is
-    spliced when the call's tuple is known; anything else stays as it is."""
+    spliced when the call's tuple is known (``f(*xs)`` at the call: of unknown length);
+    anything else stays as it is."""
     if isinstance(params, ParamArg):
         return args.get(params.name)
     if isinstance(params, SeqArg):
@@ -56,8 +57,6 @@ def substitute(params: Arg | None, args: Mapping[str, Arg]) -> Arg | None:
                 given = args.get(item.inner.name)
                 if isinstance(given, SeqArg):
                     items.extend(given.items)
-                elif given is None:
-                    continue  # ``*args`` of nothing
                 elif isinstance(given, ParamArg):
                     items.append(SpreadArg(given))
                 else:
@@ -68,15 +67,19 @@ def substitute(params: Arg | None, args: Mapping[str, Arg]) -> Arg | None:
     return params
 
 
+Lifted = tuple[str, str, ExecuteFact]  # (module of the call, module holding the text, fact)
+
+
 def lift(executors: Mapping[Key, list[ExecuteFact]], resolved: Iterable[Resolved],
-         constant: Callable[[str, str], Text | None]
-         ) -> tuple[list[tuple[str, ExecuteFact]], list[tuple[str, ExecuteFact]]]:
+         constant: Callable[[str, str], tuple[Text, str] | None]
+         ) -> tuple[list[Lifted], list[Lifted]]:
     """(sites, dead ends): each call that hands a wrapper SQL text, as an execute at that
-    call (module, fact); and each call that hands it something not known here (computed
-    SQL), for coverage. ``constant(module, name)`` reads an imported SQL constant."""
+    call; and each call that hands it something not known here (computed SQL), for
+    coverage. ``constant(module, name)`` reads an imported SQL constant: its text and the
+    module whose file holds it ("" when that is not a project file)."""
     calls = list(resolved)
-    sites: list[tuple[str, ExecuteFact]] = []
-    dead: list[tuple[str, ExecuteFact]] = []
+    sites: list[Lifted] = []
+    dead: list[Lifted] = []
     current = {k: one_path_each(v) for k, v in executors.items()}
     seen: set[tuple[str, int, int, str]] = set()
     for _ in range(MAX_DEPTH):
@@ -85,21 +88,23 @@ def lift(executors: Mapping[Key, list[ExecuteFact]], resolved: Iterable[Resolved
             for execute in current.get(target, []):
                 assert isinstance(execute.sql, ParamArg)
                 sql = args.get(execute.sql.name)
+                home = module
                 if isinstance(sql, RefArg):
-                    text = constant(sql.module, sql.name)
-                    sql = TextArg(text) if text is not None else None
+                    found_text = constant(sql.module, sql.name)
+                    sql = TextArg(found_text[0]) if found_text is not None else None
+                    home = (found_text[1] or module) if found_text is not None else module
                 new = replace(execute, sql=sql if sql is not None else UnknownArg(),
                               params=substitute(execute.params, args), function=call.function,
                               cls=call.cls, line=call.line, col=call.col, guarded=False)
                 if isinstance(sql, TextArg):
-                    sites.append((module, new))
+                    sites.append((module, home, new))
                 elif isinstance(sql, ParamArg) and sql.name and call.function:
                     mark = (module, call.line, call.col, sql.name)
                     if mark not in seen:
                         seen.add(mark)
                         found.setdefault((module, call.function), []).append(new)
                 else:
-                    dead.append((module, new))
+                    dead.append((module, module, new))
         if not found:
             break
         current = {k: one_path_each(v) for k, v in found.items()}

@@ -48,6 +48,8 @@ from harness.python.positions import Run, char_col, compress, literal_map, strin
 from harness.python.programs import ProgramBuilder
 from harness.python.text import KEYS, PARAM, PLACEHOLDERS, UNKNOWN, Hole, Text, hole_text, literal
 from harness.python.values import (
+    MAX_PATHS,
+    Alt,
     CallResult,
     Const,
     DictValue,
@@ -62,6 +64,10 @@ from harness.python.values import (
     Spread,
     Value,
     ValuesOf,
+    alternative,
+    choices,
+    leaves,
+    resolve,
     to_arg,
 )
 
@@ -88,6 +94,8 @@ BUILTIN_TYPES = frozenset({
 STDLIB = frozenset(sys.stdlib_module_names)
 BUILTINS = frozenset(dir(builtins))
 MAX_UNROLL = 50  # literal items a loop is walked once each for
+LIST_GROW = frozenset({"append", "extend"})
+LIST_CHANGE = frozenset({"insert", "pop", "remove", "clear"})
 CONST_TYPES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
                type(None): "none"}
 
@@ -105,6 +113,9 @@ class _Scope:
     # locals holding a connection (or its cursor) this function opens to a database its
     # caller names: ``sqlite3.connect(path)`` with ``path`` a parameter (Firefox's places.db)
     other_dbs: set[str] = field(default_factory=set)
+    # branch points by the test they make: two ``if since is not None:`` in one function
+    # take the same path (the text grown in one, its parameter in the other)
+    conds: dict[str, int] = field(default_factory=dict)
 
 
 class Extractor:
@@ -245,12 +256,11 @@ class Extractor:
                 self._delete_key(target, scope)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             self._for(stmt, scope)
-        elif isinstance(stmt, (ast.If, ast.While)):
+        elif isinstance(stmt, ast.If):
+            self._if(stmt, scope)
+        elif isinstance(stmt, ast.While):
             self.ev(stmt.test, scope)
-            start = len(self.executes)
-            self._branch(stmt.body, scope)
-            if isinstance(stmt, ast.If):
-                self._membership_guard(stmt, scope, self.executes[start:])
+            self._loop_body(stmt.body, scope)
             self._branch(stmt.orelse, scope)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
@@ -282,6 +292,53 @@ class Extractor:
                 if isinstance(node, ast.expr):
                     self.ev(node, scope)
 
+    def _if(self, stmt: ast.If, scope: _Scope) -> None:
+        """Both branches from the same state; afterwards a name whose text or list differs
+        holds both, as alternatives of one choice (a branch that returns or raises does not
+        reach the code after the ``if``)."""
+        self.ev(stmt.test, scope)
+        before = scope.values
+        start = len(self.executes)
+        scope.values = dict(before)
+        self._branch(stmt.body, scope)
+        self._membership_guard(stmt, scope, self.executes[start:])
+        body = scope.values
+        scope.values = dict(before)
+        self._branch(stmt.orelse, scope)
+        orelse = scope.values
+        if _ends(stmt.body) and not _ends(stmt.orelse):
+            return  # only the else path goes on
+        if _ends(stmt.orelse):
+            scope.values = body
+            return
+        key, flipped = _condition(stmt.test)
+        choice = scope.conds.setdefault(key, next(self.counter))
+        merged: dict[str, Value] = {}
+        for name in {**body, **orelse}:
+            if name not in orelse or name not in body:
+                merged[name] = body[name] if name in body else orelse[name]
+                continue
+            a, b = body[name], orelse[name]
+            if a is b:
+                merged[name] = a
+            elif isinstance(a, (Text, Seq, Alt)) and isinstance(b, (Text, Seq, Alt)):
+                # option 0: the test's positive form holds
+                merged[name] = self._bounded(
+                    alternative(choice, (b, a) if flipped else (a, b)), stmt)
+            else:  # anything else: the last assignment the walk saw, as before
+                merged[name] = b if b is not before.get(name) else a
+        scope.values = merged
+
+    def _bounded(self, value: Value, node: ast.AST) -> Value:
+        """Alternatives beyond MAX_PATHS are not spelled out: the text is a hole, a list is
+        not known."""
+        if leaves(value) <= MAX_PATHS:
+            return value
+        if isinstance(value, Alt) and all(isinstance(o, (Text, Alt)) for o in value.options):
+            line, col = self._pos(node)
+            return self._hole(None, line, col)
+        return None
+
     def _for(self, stmt: ast.For | ast.AsyncFor, scope: _Scope) -> None:
         iterable = self.ev(stmt.iter, scope)
         if isinstance(iterable, Seq) and isinstance(stmt.target, ast.Tuple) and \
@@ -312,8 +369,24 @@ class Extractor:
                 scope.values[stmt.target.id] = ItemOf(iterable.name)
             else:
                 scope.values.pop(stmt.target.id, None)
-        self._branch(stmt.body, scope)
+        self._loop_body(stmt.body, scope)
         self._branch(stmt.orelse, scope)
+
+    def _loop_body(self, body: list[ast.stmt], scope: _Scope) -> None:
+        """A loop body, walked once; a list it grows holds any number of the items it adds
+        (``for v in values: args.append(v)`` is not one parameter)."""
+        before = dict(scope.values)
+        self._branch(body, scope)
+        for name, old in before.items():
+            new = scope.values.get(name)
+            if new is old or not (isinstance(old, Seq) and old.mutable):
+                continue
+            if isinstance(new, Seq) and new.items[:len(old.items)] == old.items:
+                added = new.items[len(old.items):]
+                scope.values[name] = Seq((*old.items, *(
+                    i if isinstance(i, Spread) else Spread(i) for i in added)), True)
+            else:
+                scope.values[name] = None
 
     def _assign(self, target: ast.expr, value: Value, node: ast.expr, scope: _Scope) -> None:
         if isinstance(target, ast.Name):
@@ -357,8 +430,12 @@ class Extractor:
             return
         right = self.ev(stmt.value, scope)
         left = scope.values.get(stmt.target.id)
-        if isinstance(stmt.op, ast.Add) and isinstance(left, Text):
-            scope.values[stmt.target.id] = left + self._as_text(right, stmt.value)
+        if isinstance(stmt.op, ast.Add) and isinstance(left, (Text, Alt)) and _texts(left):
+            scope.values[stmt.target.id] = self._bounded(
+                self._concat(left, right, stmt.target, stmt.value), stmt)
+        elif isinstance(stmt.op, ast.Add) and isinstance(left, (Seq, Alt)) and \
+                isinstance(right, Seq) and _lists(left):
+            scope.values[stmt.target.id] = self._grow(left, "extend", [right])
         elif isinstance(stmt.op, ast.BitOr) and isinstance(left, DictValue):
             self._update(left, [right], [], scope)
         else:
@@ -547,6 +624,29 @@ class Extractor:
             return hole_text(Hole(f"__dbh{n}__", PLACEHOLDERS), "?", line, col)
         return hole_text(Hole(f"__dbh{n}__", UNKNOWN), f"__dbh{n}__", line, col)
 
+    def _concat(self, left: Value, right: Value, lnode: ast.expr, rnode: ast.expr) -> Value:
+        """``left + right`` on every path: alternatives on either side stay alternatives."""
+        if isinstance(left, Alt):
+            return Alt(left.choice, tuple(self._concat(o, right, lnode, rnode)
+                                          for o in left.options))
+        if isinstance(right, Alt):
+            return Alt(right.choice, tuple(self._concat(left, o, lnode, rnode)
+                                           for o in right.options))
+        return self._as_text(left, lnode) + self._as_text(right, rnode)
+
+    def _grow(self, value: Value, attr: str, args: list[Value]) -> Value:
+        """A list after ``append``/``extend`` (on every path it may hold); None: not known."""
+        if isinstance(value, Alt):
+            return Alt(value.choice, tuple(self._grow(o, attr, args) for o in value.options))
+        if not isinstance(value, Seq) or len(args) != 1:
+            return None
+        if attr == "append":
+            return Seq((*value.items, args[0]), True)
+        extra = args[0]
+        if isinstance(extra, Seq):
+            return Seq((*value.items, *extra.items), True)
+        return Seq((*value.items, Spread(extra)), True)
+
     def _as_text(self, value: Value, node: ast.expr) -> Text:
         if isinstance(value, Text):
             return value
@@ -556,6 +656,12 @@ class Extractor:
     def _ev_BinOp(self, node: ast.BinOp, scope: _Scope) -> Value:
         left = self.ev(node.left, scope)
         right = self.ev(node.right, scope)
+        if isinstance(node.op, ast.Add) and (isinstance(left, Alt) or isinstance(right, Alt)):
+            if _texts(left) or _texts(right):
+                return self._bounded(self._concat(left, right, node.left, node.right), node)
+            if _lists(left) and isinstance(right, Seq):
+                return self._grow(left, "extend", [right])
+            return None
         if isinstance(node.op, ast.Add) and (isinstance(left, Text) or isinstance(right, Text)):
             return self._as_text(left, node.left) + self._as_text(right, node.right)
         if isinstance(node.op, ast.Add) and isinstance(left, (Seq, ValuesOf, KeysOf)) and \
@@ -595,6 +701,16 @@ class Extractor:
             last = m.end()
         return out + fmt.slice(last, len(fmt.text))
 
+    def _ev_IfExp(self, node: ast.IfExp, scope: _Scope) -> Value:
+        """``"DESC" if newest else "ASC"``: two alternatives of one choice."""
+        self.ev(node.test, scope)
+        a, b = self.ev(node.body, scope), self.ev(node.orelse, scope)
+        if isinstance(a, (Text, Seq, Alt)) and isinstance(b, (Text, Seq, Alt)):
+            key, flipped = _condition(node.test)
+            choice = scope.conds.setdefault(key, next(self.counter))
+            return self._bounded(alternative(choice, (b, a) if flipped else (a, b)), node)
+        return None
+
     def _ev_Dict(self, node: ast.Dict, scope: _Scope) -> Value:
         line, col = self._pos(node)
         if node.keys and all(k is None for k in node.keys):
@@ -631,7 +747,7 @@ class Extractor:
                     items.append(Spread(inner))
             else:
                 items.append(self.ev(elt, scope))
-        return Seq(tuple(items))
+        return Seq(tuple(items), isinstance(node, ast.List))
 
     _ev_Tuple = _ev_List
 
@@ -732,19 +848,23 @@ class Extractor:
             special = self._builtin_call(node, func.id, scope)
             if special is not _NOT_SPECIAL:
                 return special
-        args = [self.ev(a.value if isinstance(a, ast.Starred) else a, scope) for a in node.args]
+        args = [self._argument(a, scope) for a in node.args]
         kwargs = [(k.arg, self.ev(k.value, scope)) for k in node.keywords]
         callee = self._callee(func, scope)
         line, col = self._pos(node)
         if callee is None:
             self.ev(func, scope)
             return None
-        if isinstance(func, ast.Attribute) and func.attr in calls.ALL_NAMES:
-            site = self._sql_site(node, func)
-            if site is not None:
-                self._execute(node, site, args, kwargs, scope, line, col)
-        positional = tuple(SpreadArg(to_arg(a)) if isinstance(n, ast.Starred) else to_arg(a)
-                           for n, a in zip(node.args, args))
+        site = self._sql_site(node, func) if isinstance(func, ast.Attribute) and \
+            func.attr in calls.ALL_NAMES else None
+        if site is not None:
+            self._execute(node, site, args, kwargs, scope, line, col)
+        elif not self._foreign(callee):
+            for arg in node.args:
+                # ``add_filters(where, args)``: the callee may append to the list
+                if isinstance(arg, ast.Name) and _lists(scope.values.get(arg.id)):
+                    scope.values[arg.id] = None
+        positional = tuple(to_arg(a) for a in args)
         keywords = tuple((k, to_arg(v)) for k, v in kwargs if k is not None)
         stars = tuple(to_arg(v) for k, v in kwargs if k is None)
         every = (*positional, *stars, *(v for _, v in keywords))
@@ -764,6 +884,13 @@ class Extractor:
             scope.function, scope.cls, line, col,
         ))
         return CallResult(callee, line, col)
+
+    def _argument(self, node: ast.expr, scope: _Scope) -> Value:
+        """A call's positional argument; ``*rest`` is a Spread: any number of items, never
+        the one argument it is written as (``read(query, *args)``)."""
+        if isinstance(node, ast.Starred):
+            return Spread(self.ev(node.value, scope))
+        return self.ev(node, scope)
 
     def _foreign(self, callee: Callee) -> bool:
         """A builtin or standard-library callable: never a project helper returning a dict."""
@@ -852,6 +979,24 @@ class Extractor:
     def _execute(self, node: ast.Call, site: calls.Site, args: list[Value],
                  kwargs: list[tuple[str | None, Value]], scope: _Scope, line: int,
                  col: int) -> None:
+        found: dict[int, int] = {}
+        for value in (*args, *(v for _, v in kwargs)):
+            choices(value, found)
+        if found:
+            # SQL and parameters built along branches: one execute per path, each judged
+            # on its own; too many paths: the SQL is not judged at all.
+            paths = 1
+            for n in found.values():
+                paths *= n
+            if paths > MAX_PATHS:
+                args = [None, *args[1:]]
+            else:
+                keys = sorted(found)
+                for combo in itertools.product(*(range(found[k]) for k in keys)):
+                    path = dict(zip(keys, combo))
+                    self._execute(node, site, [resolve(a, path) for a in args],
+                                  [(k, resolve(v, path)) for k, v in kwargs], scope, line, col)
+                return
         method = site.method
         convention = method.convention
         named = {k: v for k, v in kwargs if k is not None}
@@ -903,8 +1048,7 @@ class Extractor:
                 return UnknownArg()
             if not positional:
                 return None
-            items: list[Value] = [Spread(v) if isinstance(a, ast.Starred) else v
-                                  for a, v in positional]
+            items: list[Value] = [v for _, v in positional]  # ``*xs`` is already a Spread
             return to_arg(Seq(tuple(items)))
         if positional:
             first_node, first = positional[0]
@@ -963,6 +1107,13 @@ class Extractor:
     def _method_call(self, node: ast.Call, func: ast.Attribute, scope: _Scope) -> Value:
         receiver = self.ev(func.value, scope)
         attr = func.attr
+        if isinstance(func.value, ast.Name) and (attr in LIST_GROW or attr in LIST_CHANGE) \
+                and _lists(receiver):
+            # ``args.append(room)``: the list the name holds grows on this path
+            args = [self.ev(a, scope) for a in node.args]
+            grown = self._grow(receiver, attr, args) if attr in LIST_GROW else None
+            scope.values[func.value.id] = self._bounded(grown, node)
+            return None
         if isinstance(receiver, ParamValue):
             if attr == "get" and node.args:
                 keys = self._keys_of(node.args[0], scope)
@@ -990,7 +1141,13 @@ class Extractor:
                                                              receiver.values.values())))
             return self._dict_method(receiver, attr, node, scope)
         if isinstance(receiver, Text) and attr == "join" and len(node.args) == 1:
-            return self._join(receiver, self.ev(node.args[0], scope), node)
+            items = self.ev(node.args[0], scope)
+            if isinstance(items, Alt) or (isinstance(items, Seq) and items.mutable and any(
+                    isinstance(i, (Alt, Spread)) for i in items.items)):
+                # ", ".join(parts) of a list built along branches: a computed part
+                line, col = self._pos(node)
+                return self._hole(None, line, col)
+            return self._join(receiver, items, node)
         if isinstance(receiver, Text) and ((attr in ("bindparams", "columns") and self._uses(
                 "sqlalchemy")) or (attr == "as_string" and self._uses("psycopg2", "psycopg"))):
             for a in (*node.args, *(k.value for k in node.keywords)):
@@ -1209,6 +1366,42 @@ def _opens_named_db(node: ast.expr, params: frozenset[str], other_dbs: set[str])
         return any(isinstance(n, ast.Name) and n.id in params and n.id not in ("self", "cls")
                    for n in ast.walk(node.args[0]))
     return len(chain) == 2 and chain[1] == "cursor" and chain[0] in other_dbs
+
+
+def _texts(value: Value) -> bool:
+    """Text, or alternatives that are all text."""
+    if isinstance(value, Alt):
+        return all(_texts(o) for o in value.options)
+    return isinstance(value, Text)
+
+
+def _lists(value: Value) -> bool:
+    """A list, or alternatives that are all lists."""
+    if isinstance(value, Alt):
+        return all(_lists(o) for o in value.options)
+    return isinstance(value, Seq) and value.mutable
+
+
+_NEGATED: dict[type, type] = {ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.Eq: ast.NotEq,
+                               ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In}
+
+
+def _condition(test: ast.expr) -> tuple[str, bool]:
+    """A branch test as a key (its source, the positive way round) and whether ``test`` is
+    its negation: ``not x`` and ``x``, ``a is None`` and ``a is not None`` share a key."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        key, flipped = _condition(test.operand)
+        return key, not flipped
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and \
+            type(test.ops[0]) in (ast.IsNot, ast.NotEq, ast.NotIn):
+        positive = ast.Compare(test.left, [_NEGATED[type(test.ops[0])]()], test.comparators)
+        return ast.unparse(positive), True
+    return ast.unparse(test), False
+
+
+def _ends(body: list[ast.stmt]) -> bool:
+    """Does a branch end by leaving (``return``, ``raise``, ``continue``, ``break``)?"""
+    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise, ast.Continue, ast.Break))
 
 
 def _items(value: Value) -> tuple[Value, ...]:

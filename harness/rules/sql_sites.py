@@ -25,7 +25,8 @@ class ParsedSite:
         return self.site.execute is not None
 
     def is_sentinel(self, name: str | None) -> bool:
-        return name is not None and self.site.text.hole(name) is not None
+        """A name that holds a hole's sentinel, alone or glued to literal text."""
+        return name is not None and self.site.text.touches_hole(name)
 
 
 def parsed_sites(model: Model, *, executed_only: bool = False) -> Iterator[ParsedSite]:
