@@ -88,15 +88,19 @@ class Config:
         return config
 
     def show(self) -> str:
-        """The settings as a ``[tool.dbharness]`` table to paste into pyproject.toml (the root
-        and whether a config file was found are comments)."""
+        """The settings as a ``[tool.dbharness]`` table to paste into pyproject.toml (the root,
+        whether a config file was found, and a dialect left to inference are comments)."""
         from harness.toml_emit import emit_table
 
         settings = {f.name: getattr(self, f.name) for f in fields(self)
                     if f.name not in ("root", "found_config", "dialect_given")
-                    and getattr(self, f.name) is not None}
+                    and getattr(self, f.name) is not None
+                    and (f.name != "dialect" or self.dialect_given)}
         header = (f"# project root: {_printable(str(self.root))}\n"
                   f"# config file: {'found' if self.found_config else 'none (defaults)'}\n")
+        if not self.dialect_given:
+            header += (f"# dialect: not set, so the one the project's drivers speak "
+                       f"(else {self.dialect})\n")
         return header + emit_table(("tool", "dbharness"), settings)
 
 
