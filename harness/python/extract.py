@@ -1014,7 +1014,7 @@ class Extractor:
                 keys = sorted(found)
                 for combo in itertools.product(*(range(found[k]) for k in keys)):
                     path = dict(zip(keys, combo))
-                    self._execute(node, method, [resolve(args[0], path),
+                    self._execute(node, site, [resolve(args[0], path),
                                                  *(None for _ in args[1:])],
                                   [(k, None) for k, _ in kwargs], scope, line, col)
                 return
