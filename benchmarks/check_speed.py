@@ -37,6 +37,9 @@ sys.path.insert(0, str(HERE))
 from generate_project import generate  # noqa: E402
 
 PYTHON = sys.executable  # --python: another interpreter, e.g. a venv with dbharness[fast]
+# The caches of the measured runs (DBHARNESS_CACHE_DIR): emptied for each cold run, never the
+# user's own cache directory.
+CACHE = Path(tempfile.mkdtemp(prefix="dbh-speed-cache-"))
 
 RUNNER = r"""
 import json, resource, subprocess, sys, time
@@ -63,7 +66,8 @@ def check(root: Path, jobs: int | None) -> dict[str, float]:
         cmd += ["--jobs", str(jobs)]
     out = subprocess.run([sys.executable, "-c", RUNNER, *cmd], cwd=root, capture_output=True,
                          text=True, check=True, env={**os.environ,
-                                                     "PYTHONPATH": str(HERE.parent)})
+                                                     "PYTHONPATH": str(HERE.parent),
+                                                     "DBHARNESS_CACHE_DIR": str(CACHE)})
     data = json.loads(out.stdout)
     if data["rc"] != 0:
         raise SystemExit(f"dbharness failed: {data['stderr']}")
@@ -107,7 +111,7 @@ def main() -> int:
         floors, colds, warms, touched = [], [], [], []
         for _ in range(args.repeat):
             floors.append(floor(root))
-            shutil.rmtree(root / ".dbharness_cache", ignore_errors=True)
+            shutil.rmtree(CACHE, ignore_errors=True)
             colds.append(check(root, args.jobs))
             warms.append(check(root, args.jobs))
             victim = next(iter(sorted((root / "app").rglob("m0.py"))))
@@ -133,6 +137,7 @@ def main() -> int:
         print("floors of the rounds:", ", ".join(f"{f[0]:.2f}" for f in floors))
         print("last cold run:", colds[-1]["stats"])
     finally:
+        shutil.rmtree(CACHE, ignore_errors=True)
         if tmp is not None:
             tmp.cleanup()
     return 0

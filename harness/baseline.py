@@ -13,6 +13,9 @@ from pathlib import Path
 
 from harness.diagnostics import Diagnostic
 from harness.errors import ConfigError
+from harness.regular import read_regular
+
+BASELINE_LIMIT = 64 * 1024 * 1024  # bytes
 
 
 def write_baseline(path: Path, diagnostics: Sequence[Diagnostic]) -> None:
@@ -24,12 +27,12 @@ def write_baseline(path: Path, diagnostics: Sequence[Diagnostic]) -> None:
 
 def filter_baseline(path: Path, diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path, BASELINE_LIMIT)[1].decode("utf-8"))
         allowed = Counter({e["fingerprint"]: int(e["count"]) for e in data["findings"]})
     except FileNotFoundError:
         raise ConfigError(f"baseline file not found: {path} (create it with "
                           "--update-baseline)") from None
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise ConfigError(f"cannot read baseline {path}: {err}") from err
     out = []
     for d in diagnostics:

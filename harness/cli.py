@@ -106,14 +106,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     hit = result_cache.load(folder, key) if folder is not None and key else None
     result = None
     if hit is not None:
-        found, files = hit
+        found, files, covered = hit
     else:
         from harness.check import run_check
+        from harness.link.coverage import coverage
 
         result = run_check(config)
         found, files = result.diagnostics, result.stats.files
+        covered = coverage(result.model).line()
         if folder is not None and key:
-            result_cache.store_result(folder, key, found, files)
+            result_cache.store_result(folder, key, found, files, covered)
     if files == 0:
         from harness.rules import FILE_ERROR
 
@@ -143,6 +145,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         if text:
             print(text)
         print(summary(diagnostics, files))
+        if covered:
+            print(f"dbharness: {covered}")
     if args.stats and result is None:
         print(f"dbharness stats: {files} files; nothing changed since the last run "
               "(result cache)", file=sys.stderr)
@@ -166,7 +170,10 @@ def cmd_contracts(args: argparse.Namespace) -> int:
     model = build_model(config)[0]
     render = {"json": contracts_json, "mermaid": contracts_mermaid}.get(args.format,
                                                                        contracts_text)
-    print(render(model))
+    text = render(model)
+    if args.format != "json":  # names from files and SQL, one escaped line at a time
+        text = "\n".join(printable(line) for line in text.split("\n"))
+    print(text)
     return 0
 
 
@@ -212,10 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handlers.update(HANDLERS)
     try:
-        with progress(sys.stderr, PROGRESS_LABELS.get(args.command, args.command)):
+        with progress(PROGRESS_LABELS.get(args.command, args.command)):
             return handlers[args.command](args)
     except ToolError as err:
-        print(f"dbharness: error: {err}", file=sys.stderr)
+        print(f"dbharness: error: {printable(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dbharness: interrupted", file=sys.stderr)
@@ -223,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as err:
-        print(f"dbharness: internal error: {type(err).__name__}: {err} "
+        print(f"dbharness: internal error: {type(err).__name__}: {printable(str(err))} "
               "(please report this; run with PYTHONDEVMODE=1 for details)", file=sys.stderr)
         if "PYTHONDEVMODE" in os.environ:
             raise

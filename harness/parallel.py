@@ -77,6 +77,13 @@ def with_parsed_sql(facts: FileFacts, dialect: str) -> FileFacts:
     return replace(facts, parsed=parsed, dialect=dialect)
 
 
+def worker_count(jobs: int) -> int:
+    """Processes for extraction: ``jobs`` (0: one per core), never more than the cores (more
+    workers than cores only cost memory: ``jobs = 100`` must not start 100 processes)."""
+    cores = os.cpu_count() or 1
+    return max(1, min(jobs or cores, cores))
+
+
 def extract_many(paths: list[Path], config: Config, cache: FactCache | None,
                  stats: Stats) -> list[FileFacts]:
     results: dict[int, FileFacts] = {}
@@ -89,8 +96,7 @@ def extract_many(paths: list[Path], config: Config, cache: FactCache | None,
             results[i] = hit
         else:
             todo.append((i, (str(path), display, module, config.dialect)))
-    cores = os.cpu_count() or 1
-    jobs = min(config.jobs or cores, cores)  # more workers than cores only cost memory
+    jobs = worker_count(config.jobs)
     items = [t for _, t in todo]
     if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
         for (i, _), (facts, fingerprint) in zip(todo, map(extract_one, items)):

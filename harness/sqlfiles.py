@@ -7,17 +7,20 @@ from pathlib import Path
 from harness.python.positions import Run
 from harness.python.text import Text
 from harness.regular import NotRegular, TooLarge, read_regular
+from harness.sql.scripts import blank_client_commands
 
 MAX_BYTES = 8 * 1024 * 1024
 
 
 def text_of_sql(source: str) -> Text:
+    """The file's SQL with client meta-commands (psql ``\\i``, sqlite3 ``.read``) blanked,
+    each character at its own line and column."""
     runs = []
     offset = 0
     for number, line in enumerate(source.split("\n"), 1):
         runs.append(Run(offset, len(line) + 1, number, 1))
         offset += len(line) + 1
-    return Text(source, tuple(runs), (), 1, 1)
+    return Text(blank_client_commands(source), tuple(runs), (), 1, 1)
 
 
 def read_sql_file(path: Path) -> Text | str:

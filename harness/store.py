@@ -170,10 +170,21 @@ def loads(text: str | bytes) -> Any:
 
 
 def _tuple(items: list[Any]) -> tuple[Any, ...]:
-    for i, item in enumerate(items):
-        if type(item) is list:
-            items[i] = _tuple(item)
+    if list in set(map(type, items)):  # (map and set run in C: most lists hold no list)
+        for i, item in enumerate(items):
+            if type(item) is list:
+                items[i] = _tuple(item)
     return tuple(items)
+
+
+def _classes(hint: Any) -> frozenset[type] | None:
+    """The classes ``hint`` admits when it is a class or a union of classes (else None)."""
+    members = typing.get_args(hint) if typing.get_origin(hint) in (
+        typing.Union, types.UnionType) else (hint,)
+    if all(typing.get_origin(m) is None and isinstance(m, type) for m in members) \
+            and hint is not Any and float not in members:
+        return frozenset(members)
+    return None
 
 
 def _object(obj: dict[str, Any]) -> Any:
@@ -244,29 +255,27 @@ def _check_of(hint: Any) -> _Check:
     if hint is Any or hint is object:
         return _is_any
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    simple = _classes(hint)
+    if simple is not None:
+        return lambda v: type(v) in simple
     if origin in (typing.Union, types.UnionType):
-        if all(typing.get_origin(a) is None and isinstance(a, type) for a in args):
-            allowed = frozenset(args)
-            return lambda v: type(v) in allowed
         parts = [_check_of(a) for a in args]
         return lambda v: any(p(v) for p in parts)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            inner = args[0]
-            if typing.get_origin(inner) is None and isinstance(inner, type) and inner is not Any:
-                return lambda v: type(v) is tuple and all(type(x) is inner for x in v)
-            each = _check_of(inner)
-            return lambda v: type(v) is tuple and all(each(x) for x in v)
+            kinds = _classes(args[0])
+            if kinds is not None:  # the element types, collected in C
+                return lambda v: type(v) is tuple and set(map(type, v)) <= kinds
+            each = _check_of(args[0])
+            return lambda v: type(v) is tuple and all(map(each, v))
         items = [_check_of(a) for a in args]
         return lambda v: (type(v) is tuple and len(v) == len(items)
                           and all(c(x) for c, x in zip(items, v, strict=True)))
     if origin is frozenset:
         each = _check_of(args[0])
-        return lambda v: type(v) is frozenset and all(each(x) for x in v)
+        return lambda v: type(v) is frozenset and all(map(each, v))
     if hint is float:
         return lambda v: type(v) in (float, int)
-    if isinstance(hint, type):
-        return lambda v: type(v) is hint
     raise TypeError(f"no stored-type test for {hint!r}")
 
 

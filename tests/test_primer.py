@@ -199,3 +199,37 @@ def test_an_unknown_id_is_a_usage_error(tmp_path: Path) -> None:
     corpus.write_text("[]")
     assert run.main(["--mirrors", str(tmp_path), "--corpus", str(corpus),
                      "--dbharness", "dbharness", "--only", "nope"]) == 2
+
+
+def test_a_snapshot_missing_a_large_blob_exports_its_sources(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    _git("init", "-q", cwd=work)
+    (work / "pkg").mkdir()
+    (work / "pkg" / "app.py").write_text(BUGGY)
+    (work / "schema.sql").write_text("CREATE TABLE t (a TEXT);\n")
+    (work / "video.bin").write_bytes(b"\0" * 4096)
+    _git("add", ".", cwd=work)
+    _git("commit", "-qm", "c", cwd=work)
+    commit = _git("rev-parse", "HEAD", cwd=work)
+    bare = tmp_path / "mirror.git"
+    _git("clone", "-q", "--bare", "--no-local", str(work), str(bare), cwd=tmp_path)
+    full = tmp_path / "full"
+    full.mkdir()
+    assert run.export(bare, commit, full) == "full"
+    assert (full / "video.bin").is_file()
+
+    blob = _git("--git-dir", str(bare), "rev-parse", f"{commit}:video.bin", cwd=tmp_path)
+    packs = list((bare / "objects" / "pack").glob("*.pack"))
+    for pack in packs:  # unpack, so one object can be removed as the fetch tool leaves it out
+        pack.rename(tmp_path / pack.name)
+        pack.with_suffix(".idx").unlink()
+        subprocess.run(["git", f"--git-dir={bare}", "unpack-objects", "-q"],
+                       stdin=(tmp_path / pack.name).open("rb"), check=True)
+    (bare / "objects" / blob[:2] / blob[2:]).unlink()
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    assert run.export(bare, commit, partial) == "sources"
+    assert (partial / "pkg" / "app.py").read_text() == BUGGY
+    assert (partial / "schema.sql").is_file()
+    assert not (partial / "video.bin").exists()

@@ -322,3 +322,18 @@ def test_sarif_uris_are_percent_encoded(tmp_path: Path) -> None:
     uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
             for r in json.loads(proc.stdout)["runs"][0]["results"] for loc in r["locations"]}
     assert uris == {"bad%FF%1B%5B31m.py", "with%20space%231.py"}
+
+
+def test_contracts_output_escapes_names_too(tmp_path: Path) -> None:
+    shown = nasty_name_project(tmp_path)
+    for fmt in ("text", "mermaid", "json"):
+        proc = dbh(tmp_path, "contracts", "--format", fmt, env=STRICT)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+        assert "\x1b" not in proc.stdout
+    assert shown in dbh(tmp_path, "contracts", env=STRICT).stdout
+
+
+def test_a_baseline_that_is_not_a_regular_file_is_a_config_error(tmp_path: Path) -> None:
+    write_project(tmp_path, GOOD)
+    proc = dbh(tmp_path, "check", "--no-cache", "--baseline", "/dev/zero", limit_memory=True)
+    assert proc.returncode == 2 and "not a regular file (device)" in proc.stderr

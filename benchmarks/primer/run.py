@@ -114,22 +114,37 @@ def mirror_of(mirrors: Path, repo: str) -> Path | None:
 
 # What dbharness reads: when a snapshot lacks some large blobs (the fetch tool may leave the
 # largest files out), only these are exported.
-SOURCE_PATHSPECS = ("*.py", "*.sql", "*.toml")
+SOURCE_SUFFIXES = (".py", ".sql", ".toml")
+
+
+def _archive(git_dir: Path, commit: str, paths: Sequence[str], into: Path) -> str | None:
+    """Extract ``paths`` (all when empty) of ``commit``; None, or git's last error line."""
+    archive = subprocess.run(["git", f"--git-dir={git_dir}", "archive", "--format=tar", commit,
+                              *(["--", *paths] if paths else [])], capture_output=True)
+    if archive.returncode != 0:
+        lines = archive.stderr.decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else "failed"
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True,
+                   capture_output=True)
+    return None
 
 
 def export(git_dir: Path, commit: str, into: Path) -> str:
     """``git archive COMMIT | tar -x -C into``: "full", or "sources" when the whole tree could
-    not be read and only SOURCE_PATHSPECS were; raises ValueError with git's message."""
-    message = ""
-    for scope, pathspecs in (("full", ()), ("sources", ("--", *SOURCE_PATHSPECS))):
-        archive = subprocess.run(["git", f"--git-dir={git_dir}", "archive", "--format=tar",
-                                  commit, *pathspecs], capture_output=True)
-        if archive.returncode == 0:
-            subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True,
-                           capture_output=True)
-            return scope
-        lines = archive.stderr.decode(errors="replace").strip().splitlines()
-        message = lines[-1] if lines else "failed"
+    not be read and only files ending in SOURCE_SUFFIXES were; raises ValueError with git's
+    message."""
+    message = _archive(git_dir, commit, (), into)
+    if message is None:
+        return "full"
+    listing = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "-r", "-z",
+                              "--name-only", commit], capture_output=True)
+    sources = [name for name in listing.stdout.decode(errors="replace").split("\0")
+               if name.endswith(SOURCE_SUFFIXES)]
+    if listing.returncode == 0 and sources:
+        # A pathspec is a glob: quote each name literally.
+        message = _archive(git_dir, commit, [f":(literal){name}" for name in sources], into)
+        if message is None:
+            return "sources"
     raise ValueError(f"git archive {commit[:12]}: {message}")
 
 
@@ -436,8 +451,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "timings": dict(sorted(timings.items())), "meta": meta}
         args.json.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n",
                              encoding="utf-8")
-    if old is not None:
-        print(format_diff(old.get("results", {}), results))
+    if old is not None:  # with --only, only those entries are compared
+        before = {k: v for k, v in old.get("results", {}).items() if k in results}
+        print(format_diff(before, results))
     if crashes:
         for crash in crashes:
             print(f"primer: dbharness failed: {crash}", file=sys.stderr)

@@ -405,7 +405,7 @@ class Simulator:
             if missing:
                 raise Failed(Failure(f"no such table: {missing[0]}", where, missing[0], None,
                                      frame.guards))
-            unknown = unknown_columns(node, schema, self.dialect)
+            unknown = [r for r in unknown_columns(node, schema, self.dialect) if not r.qualifier]
             if unknown:
                 ref = unknown[0]
                 raise Failed(Failure(f"no such column: {ref.name}", where, ref.table or "",

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.python import orm
+from harness.python import calls, orm
 from harness.python.facts import (
     Arg,
     CallArg,
@@ -48,6 +48,8 @@ from harness.python.positions import Run, char_col, compress, literal_map, strin
 from harness.python.programs import ProgramBuilder
 from harness.python.text import KEYS, PARAM, PLACEHOLDERS, UNKNOWN, Hole, Text, hole_text, literal
 from harness.python.values import (
+    MAX_PATHS,
+    Alt,
     CallResult,
     Const,
     DictValue,
@@ -62,10 +64,13 @@ from harness.python.values import (
     Spread,
     Value,
     ValuesOf,
+    alternative,
+    choices,
+    leaves,
+    resolve,
     to_arg,
 )
 
-EXECUTE_METHODS = frozenset({"execute", "executemany", "executescript"})
 DDL_HINT = re.compile(
     r"\b(create\s+(temp\w*\s+|virtual\s+)?(table|view)|alter\s+table|drop\s+(table|view))\b",
     re.IGNORECASE,
@@ -89,6 +94,8 @@ BUILTIN_TYPES = frozenset({
 STDLIB = frozenset(sys.stdlib_module_names)
 BUILTINS = frozenset(dir(builtins))
 MAX_UNROLL = 50  # literal items a loop is walked once each for
+LIST_GROW = frozenset({"append", "extend"})
+LIST_CHANGE = frozenset({"insert", "pop", "remove", "clear"})
 CONST_TYPES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
                type(None): "none"}
 
@@ -106,6 +113,9 @@ class _Scope:
     # locals holding a connection (or its cursor) this function opens to a database its
     # caller names: ``sqlite3.connect(path)`` with ``path`` a parameter (Firefox's places.db)
     other_dbs: set[str] = field(default_factory=set)
+    # branch points by the test they make: two ``if since is not None:`` in one function
+    # take the same path (the text grown in one, its parameter in the other)
+    conds: dict[str, int] = field(default_factory=dict)
 
 
 class Extractor:
@@ -134,6 +144,9 @@ class Extractor:
         self._function_nodes: list[tuple[str, str | None, ast.FunctionDef | ast.AsyncFunctionDef]]
         self._function_nodes = []
         self._uses_seen: dict[tuple[tuple[str, ...], int], bool] = {}
+        # branch points whose test reads a value built along other branches (``if where:``
+        # after ``where.append(...)`` in an ``if``): their paths are not independent
+        self._dependent: set[int] = set()
 
     # --- entry ------------------------------------------------------------------------------
     def run(self) -> FileFacts:
@@ -246,12 +259,11 @@ class Extractor:
                 self._delete_key(target, scope)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             self._for(stmt, scope)
-        elif isinstance(stmt, (ast.If, ast.While)):
+        elif isinstance(stmt, ast.If):
+            self._if(stmt, scope)
+        elif isinstance(stmt, ast.While):
             self.ev(stmt.test, scope)
-            start = len(self.executes)
-            self._branch(stmt.body, scope)
-            if isinstance(stmt, ast.If):
-                self._membership_guard(stmt, scope, self.executes[start:])
+            self._loop_body(stmt.body, scope)
             self._branch(stmt.orelse, scope)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             for item in stmt.items:
@@ -267,7 +279,8 @@ class Extractor:
             middle = len(self.executes)
             for handler in stmt.handlers:  # type: ignore[attr-defined]
                 self._branch(handler.body, scope)
-            self._try_guard(self.executes[start:middle], self.executes[middle:])
+            self._try_guard(self.executes[start:middle], self.executes[middle:],
+                            self._pos(stmt))
             self._branch(stmt.orelse, scope)  # type: ignore[attr-defined]
             self._body(stmt.finalbody, scope)  # type: ignore[attr-defined]
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -281,6 +294,66 @@ class Extractor:
             for node in ast.iter_child_nodes(stmt):
                 if isinstance(node, ast.expr):
                     self.ev(node, scope)
+
+    def _if(self, stmt: ast.If, scope: _Scope) -> None:
+        """Both branches from the same state; afterwards a name whose text or list differs
+        holds both, as alternatives of one choice (a branch that returns or raises does not
+        reach the code after the ``if``)."""
+        self.ev(stmt.test, scope)
+        before = scope.values
+        start = len(self.executes)
+        scope.values = dict(before)
+        self._branch(stmt.body, scope)
+        self._membership_guard(stmt, scope, self.executes[start:])
+        body = scope.values
+        scope.values = dict(before)
+        self._branch(stmt.orelse, scope)
+        orelse = scope.values
+        if _ends(stmt.body) and not _ends(stmt.orelse):
+            return  # only the else path goes on
+        if _ends(stmt.orelse):
+            scope.values = body
+            return
+        key, flipped = _condition(stmt.test)
+        choice = scope.conds.setdefault(key, next(self.counter))
+        if self._reads_branched(stmt.test, before):
+            self._dependent.add(choice)
+        merged: dict[str, Value] = {}
+        for name in {**body, **orelse}:
+            if name not in orelse or name not in body:
+                merged[name] = body[name] if name in body else orelse[name]
+                continue
+            a, b = body[name], orelse[name]
+            if a is b:
+                merged[name] = a
+            elif isinstance(a, (Text, Seq, Alt)) and isinstance(b, (Text, Seq, Alt)):
+                # option 0: the test's positive form holds
+                merged[name] = self._bounded(
+                    alternative(choice, (b, a) if flipped else (a, b)), stmt)
+            else:  # anything else: the last assignment the walk saw, as before
+                merged[name] = b if b is not before.get(name) else a
+        scope.values = merged
+
+    @staticmethod
+    def _reads_branched(test: ast.expr, values: dict[str, Value]) -> bool:
+        """Does ``test`` read a value built along branches or a loop (``if where:``)?"""
+        for node in ast.walk(test):
+            if isinstance(node, ast.Name):
+                value = values.get(node.id)
+                if choices(value) or (isinstance(value, Seq) and any(
+                        isinstance(i, Spread) for i in value.items)):
+                    return True
+        return False
+
+    def _bounded(self, value: Value, node: ast.AST) -> Value:
+        """Alternatives beyond MAX_PATHS are not spelled out: the text is a hole, a list is
+        not known."""
+        if leaves(value) <= MAX_PATHS:
+            return value
+        if isinstance(value, Alt) and all(isinstance(o, (Text, Alt)) for o in value.options):
+            line, col = self._pos(node)
+            return self._hole(None, line, col)
+        return None
 
     def _for(self, stmt: ast.For | ast.AsyncFor, scope: _Scope) -> None:
         iterable = self.ev(stmt.iter, scope)
@@ -312,8 +385,24 @@ class Extractor:
                 scope.values[stmt.target.id] = ItemOf(iterable.name)
             else:
                 scope.values.pop(stmt.target.id, None)
-        self._branch(stmt.body, scope)
+        self._loop_body(stmt.body, scope)
         self._branch(stmt.orelse, scope)
+
+    def _loop_body(self, body: list[ast.stmt], scope: _Scope) -> None:
+        """A loop body, walked once; a list it grows holds any number of the items it adds
+        (``for v in values: args.append(v)`` is not one parameter)."""
+        before = dict(scope.values)
+        self._branch(body, scope)
+        for name, old in before.items():
+            new = scope.values.get(name)
+            if new is old or not (isinstance(old, Seq) and old.mutable):
+                continue
+            if isinstance(new, Seq) and new.items[:len(old.items)] == old.items:
+                added = new.items[len(old.items):]
+                scope.values[name] = Seq((*old.items, *(
+                    i if isinstance(i, Spread) else Spread(i) for i in added)), True)
+            else:
+                scope.values[name] = None
 
     def _assign(self, target: ast.expr, value: Value, node: ast.expr, scope: _Scope) -> None:
         if isinstance(target, ast.Name):
@@ -357,8 +446,12 @@ class Extractor:
             return
         right = self.ev(stmt.value, scope)
         left = scope.values.get(stmt.target.id)
-        if isinstance(stmt.op, ast.Add) and isinstance(left, Text):
-            scope.values[stmt.target.id] = left + self._as_text(right, stmt.value)
+        if isinstance(stmt.op, ast.Add) and isinstance(left, (Text, Alt)) and _texts(left):
+            scope.values[stmt.target.id] = self._bounded(
+                self._concat(left, right, stmt.target, stmt.value), stmt)
+        elif isinstance(stmt.op, ast.Add) and isinstance(left, (Seq, Alt)) and \
+                isinstance(right, Seq) and _lists(left):
+            scope.values[stmt.target.id] = self._grow(left, "extend", [right])
         elif isinstance(stmt.op, ast.BitOr) and isinstance(left, DictValue):
             self._update(left, [right], [], scope)
         else:
@@ -547,6 +640,29 @@ class Extractor:
             return hole_text(Hole(f"__dbh{n}__", PLACEHOLDERS), "?", line, col)
         return hole_text(Hole(f"__dbh{n}__", UNKNOWN), f"__dbh{n}__", line, col)
 
+    def _concat(self, left: Value, right: Value, lnode: ast.expr, rnode: ast.expr) -> Value:
+        """``left + right`` on every path: alternatives on either side stay alternatives."""
+        if isinstance(left, Alt):
+            return Alt(left.choice, tuple(self._concat(o, right, lnode, rnode)
+                                          for o in left.options))
+        if isinstance(right, Alt):
+            return Alt(right.choice, tuple(self._concat(left, o, lnode, rnode)
+                                           for o in right.options))
+        return self._as_text(left, lnode) + self._as_text(right, rnode)
+
+    def _grow(self, value: Value, attr: str, args: list[Value]) -> Value:
+        """A list after ``append``/``extend`` (on every path it may hold); None: not known."""
+        if isinstance(value, Alt):
+            return Alt(value.choice, tuple(self._grow(o, attr, args) for o in value.options))
+        if not isinstance(value, Seq) or len(args) != 1:
+            return None
+        if attr == "append":
+            return Seq((*value.items, args[0]), True)
+        extra = args[0]
+        if isinstance(extra, Seq):
+            return Seq((*value.items, *extra.items), True)
+        return Seq((*value.items, Spread(extra)), True)
+
     def _as_text(self, value: Value, node: ast.expr) -> Text:
         if isinstance(value, Text):
             return value
@@ -556,6 +672,12 @@ class Extractor:
     def _ev_BinOp(self, node: ast.BinOp, scope: _Scope) -> Value:
         left = self.ev(node.left, scope)
         right = self.ev(node.right, scope)
+        if isinstance(node.op, ast.Add) and (isinstance(left, Alt) or isinstance(right, Alt)):
+            if _texts(left) or _texts(right):
+                return self._bounded(self._concat(left, right, node.left, node.right), node)
+            if _lists(left) and isinstance(right, Seq):
+                return self._grow(left, "extend", [right])
+            return None
         if isinstance(node.op, ast.Add) and (isinstance(left, Text) or isinstance(right, Text)):
             return self._as_text(left, node.left) + self._as_text(right, node.right)
         if isinstance(node.op, ast.Add) and isinstance(left, (Seq, ValuesOf, KeysOf)) and \
@@ -595,6 +717,18 @@ class Extractor:
             last = m.end()
         return out + fmt.slice(last, len(fmt.text))
 
+    def _ev_IfExp(self, node: ast.IfExp, scope: _Scope) -> Value:
+        """``"DESC" if newest else "ASC"``: two alternatives of one choice."""
+        self.ev(node.test, scope)
+        a, b = self.ev(node.body, scope), self.ev(node.orelse, scope)
+        if isinstance(a, (Text, Seq, Alt)) and isinstance(b, (Text, Seq, Alt)):
+            key, flipped = _condition(node.test)
+            choice = scope.conds.setdefault(key, next(self.counter))
+            if self._reads_branched(node.test, scope.values):
+                self._dependent.add(choice)
+            return self._bounded(alternative(choice, (b, a) if flipped else (a, b)), node)
+        return None
+
     def _ev_Dict(self, node: ast.Dict, scope: _Scope) -> Value:
         line, col = self._pos(node)
         if node.keys and all(k is None for k in node.keys):
@@ -631,7 +765,7 @@ class Extractor:
                     items.append(Spread(inner))
             else:
                 items.append(self.ev(elt, scope))
-        return Seq(tuple(items))
+        return Seq(tuple(items), isinstance(node, ast.List))
 
     _ev_Tuple = _ev_List
 
@@ -713,6 +847,17 @@ class Extractor:
             if ddl:
                 line, col = self._pos(node)
                 self.ddl[(line, col, ddl)] = Text(ddl, (), (), line, col)
+        if node.args and self._uses("psycopg2", "psycopg") and self._is_psycopg_sql(node):
+            # psycopg ``sql.SQL("SELECT {} FROM t").format(sql.Identifier(c))``: the literal
+            # SQL; what ``format`` puts in (identifiers, literals) are holes
+            value = self.ev(node.args[0], scope)
+            return value if isinstance(value, Text) else None
+        if node.args and self._uses("sqlalchemy") and self._is_sa_text(node):
+            # SQLAlchemy ``text(sql)``: the SQL itself, as an execute site reads it
+            value = self.ev(node.args[0], scope)
+            for extra in (*node.args[1:], *(k.value for k in node.keywords)):
+                self.ev(extra, scope)
+            return value if isinstance(value, Text) else None
         if isinstance(func, ast.Attribute):
             special = self._method_call(node, func, scope)
             if special is not _NOT_SPECIAL:
@@ -721,15 +866,22 @@ class Extractor:
             special = self._builtin_call(node, func.id, scope)
             if special is not _NOT_SPECIAL:
                 return special
-        args = [self.ev(a.value if isinstance(a, ast.Starred) else a, scope) for a in node.args]
+        args = [self._argument(a, scope) for a in node.args]
         kwargs = [(k.arg, self.ev(k.value, scope)) for k in node.keywords]
         callee = self._callee(func, scope)
         line, col = self._pos(node)
         if callee is None:
             self.ev(func, scope)
             return None
-        if isinstance(func, ast.Attribute) and func.attr in EXECUTE_METHODS and node.args:
-            self._execute(node, func.attr, args, kwargs, scope, line, col)
+        site = self._sql_site(node, func) if isinstance(func, ast.Attribute) and \
+            func.attr in calls.ALL_NAMES else None
+        if site is not None:
+            self._execute(node, site, args, kwargs, scope, line, col)
+        elif not self._foreign(callee):
+            for arg in node.args:
+                # ``add_filters(where, args)``: the callee may append to the list
+                if isinstance(arg, ast.Name) and _lists(scope.values.get(arg.id)):
+                    scope.values[arg.id] = None
         positional = tuple(to_arg(a) for a in args)
         keywords = tuple((k, to_arg(v)) for k, v in kwargs if k is not None)
         stars = tuple(to_arg(v) for k, v in kwargs if k is None)
@@ -750,6 +902,13 @@ class Extractor:
             scope.function, scope.cls, line, col,
         ))
         return CallResult(callee, line, col)
+
+    def _argument(self, node: ast.expr, scope: _Scope) -> Value:
+        """A call's positional argument; ``*rest`` is a Spread: any number of items, never
+        the one argument it is written as (``read(query, *args)``)."""
+        if isinstance(node, ast.Starred):
+            return Spread(self.ev(node.value, scope))
+        return self.ev(node, scope)
 
     def _foreign(self, callee: Callee) -> bool:
         """A builtin or standard-library callable: never a project helper returning a dict."""
@@ -784,10 +943,101 @@ class Extractor:
                      certain=True)
         return record
 
-    def _execute(self, node: ast.Call, method: str, args: list[Value],
+    def _drivers(self) -> frozenset[calls.Driver]:
+        return calls.drivers_imported(frozenset(i.module.split(".")[0] for i in self.imports))
+
+    def _sql_site(self, node: ast.Call, func: ast.Attribute) -> calls.Site | None:
+        """The driver method this call is, by name and what the file imports (calls.py)."""
+        first = node.args[0] if node.args else None
+        site = calls.recognise(func.attr, self._drivers(),
+                               first is not None and self._is_sa_text(first))
+        if site is None:
+            return None
+        receiver = _chain(func.value)
+        if site.driver is not calls.Driver.DBAPI and receiver and receiver[0] in \
+                self.import_map and len(receiver) == 1:
+            imported = self.import_map[receiver[0]]
+            if imported.name is None and calls.IMPORT_NAMES.get(
+                    imported.module.split(".")[0]) is not site.driver:
+                return None  # ``asyncio.run(main())``: a module's function, not a query
+        has_sql = (first is not None and not isinstance(first, ast.Starred)) or any(
+            k.arg == site.method.sql_keyword for k in node.keywords if k.arg)
+        return site if has_sql or site.method.convention is calls.Convention.COLUMNS else None
+
+    def _is_psycopg_sql(self, node: ast.Call) -> bool:
+        """``sql.SQL(...)`` / ``psycopg2.sql.SQL(...)`` / ``SQL(...)`` from psycopg(2).sql."""
+        chain = _chain(node.func)
+        if not chain or chain[-1] != "SQL":
+            return False
+        imported = self.import_map.get(chain[0])
+        if imported is None:
+            return False
+        dotted = imported.module if imported.name is None else f"{imported.module}.{imported.name}"
+        full = ".".join((dotted, *chain[1:]))
+        return full in ("psycopg2.sql.SQL", "psycopg.sql.SQL")
+
+    def _is_sa_text(self, node: ast.expr) -> bool:
+        """``text("...")`` / ``sa.text(...)`` from SQLAlchemy (also ``.bindparams(...)`` on it)."""
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("bindparams", "columns"):
+            node = node.func.value
+        if not isinstance(node, ast.Call):
+            return False
+        chain = _chain(node.func)
+        if not chain or chain[-1] not in calls.SQLALCHEMY_TEXT:
+            return False
+        imported = self.import_map.get(chain[0])
+        if imported is None:
+            return False
+        if len(chain) == 1:
+            return imported.module.split(".")[0] == "sqlalchemy" and imported.name == "text"
+        root = imported.module if imported.name is None else f"{imported.module}.{imported.name}"
+        return root.split(".")[0] == "sqlalchemy"
+
+    def _execute(self, node: ast.Call, site: calls.Site, args: list[Value],
                  kwargs: list[tuple[str | None, Value]], scope: _Scope, line: int,
                  col: int) -> None:
-        sql_value = args[0]
+        found: dict[int, int] = {}
+        for value in (*args, *(v for _, v in kwargs)):
+            choices(value, found)
+        if found:
+            # SQL and parameters built along branches: one execute per path, each judged
+            # on its own; too many paths: the SQL is not judged at all.
+            paths = 1
+            for n in found.values():
+                paths *= n
+            if paths > MAX_PATHS:
+                args = [None, *args[1:]]
+            elif self._dependent.intersection(found):
+                # Some paths may never be taken (``if where:`` follows what filled
+                # ``where``): each path's SQL is judged, its parameter count is not.
+                keys = sorted(found)
+                for combo in itertools.product(*(range(found[k]) for k in keys)):
+                    path = dict(zip(keys, combo))
+                    self._execute(node, site, [resolve(args[0], path),
+                                                 *(None for _ in args[1:])],
+                                  [(k, None) for k, _ in kwargs], scope, line, col)
+                return
+            else:
+                keys = sorted(found)
+                for combo in itertools.product(*(range(found[k]) for k in keys)):
+                    path = dict(zip(keys, combo))
+                    self._execute(node, site, [resolve(a, path) for a in args],
+                                  [(k, resolve(v, path)) for k, v in kwargs], scope, line, col)
+                return
+        method = site.method
+        convention = method.convention
+        named = {k: v for k, v in kwargs if k is not None}
+        positional = [(a, v) for a, v in zip(node.args, args)]
+        if convention is calls.Convention.COLUMNS:
+            sql_value: Value = self._copy_columns(args[0] if node.args else named.get(
+                "table_name"), named, line, col)
+            positional = []
+        elif node.args and not isinstance(node.args[0], ast.Starred):
+            sql_value = args[0]
+            positional = positional[1:]
+        else:
+            sql_value = named.get(method.sql_keyword or "")
         if isinstance(sql_value, Text):
             sql: Arg = TextArg(sql_value)
             self._maybe_ddl(sql_value)
@@ -798,20 +1048,63 @@ class Extractor:
         elif isinstance(sql_value, Ref):
             sql = RefArg(sql_value.module, sql_value.name)
         else:
+            if site.project_wide:
+                return  # a distinctive name, but no SQL in sight: not taken for a query
             sql = UnknownArg()
-        named = {k: v for k, v in kwargs if k is not None}
-        # ``parameters=`` (DB-API), ``params=`` / ``args=`` (wrappers); any other keyword or
-        # ``**kw`` may carry them too: then they are unknown, never assumed absent.
-        params: Value = args[1] if len(args) > 1 else next(
-            (named[k] for k in ("parameters", "params", "args", "values", "bindings")
-             if k in named), None)
-        has_params = len(args) > 1 or bool(kwargs)
+        params: Arg | None = self._params(node, site, positional, named)
         receiver = _chain(node.func.value) if isinstance(node.func, ast.Attribute) else ()
         self.executes.append(ExecuteFact(
-            method, sql, to_arg(params) if has_params else None, scope.function, scope.cls,
-            line, col, scope.branch > 0, other_db=bool(receiver) and receiver[0] in
-            scope.other_dbs,
+            node.func.attr if isinstance(node.func, ast.Attribute) else "execute", sql, params,
+            scope.function, scope.cls, line, col, scope.branch > 0,
+            other_db=bool(receiver) and receiver[0] in scope.other_dbs,
+            convention=convention, driver=site.driver.value, project_wide=site.project_wide,
         ))
+
+    def _params(self, node: ast.Call, site: calls.Site, positional: list[tuple[ast.expr, Value]],
+                named: dict[str, Value]) -> Arg | None:
+        """The parameters as the driver receives them; ``UnknownArg`` when they cannot be
+        known (``**kw``, a keyword the table does not name, an ambiguous driver)."""
+        method = site.method
+        convention = method.convention
+        unknown_kw = any(k.arg is None or (k.arg not in method.params_keywords and k.arg !=
+                                           method.sql_keyword and k.arg not in method.ignored)
+                         for k in node.keywords)
+        if convention in (calls.Convention.SCRIPT, calls.Convention.COLUMNS):
+            return None
+        if convention is calls.Convention.SPREAD:
+            if site.ambiguous or unknown_kw:
+                return UnknownArg()
+            if not positional:
+                return None
+            items: list[Value] = [v for _, v in positional]  # ``*xs`` is already a Spread
+            return to_arg(Seq(tuple(items)))
+        if positional:
+            first_node, first = positional[0]
+            if isinstance(first_node, ast.Starred) or len(positional) > 1:
+                return UnknownArg()  # ``execute(sql, *args)`` on a DB-API cursor: not judged
+            return to_arg(first)
+        given = next((named[k] for k in method.params_keywords if k in named), None)
+        if given is not None:
+            return UnknownArg() if unknown_kw else to_arg(given)
+        return UnknownArg() if unknown_kw else None
+
+    @staticmethod
+    def _copy_columns(table: Value, named: dict[str, Value], line: int, col: int) -> Value:
+        """asyncpg ``copy_records_to_table(table, records=..., columns=[...])``: the columns it
+        copies into, as the INSERT column list they amount to (None when not literal)."""
+        columns = named.get("columns")
+        schema = named.get("schema_name")
+        if not isinstance(table, Text) or table.holes or not isinstance(columns, Seq) or \
+                not columns.items or not all(isinstance(c, Text) and not c.holes
+                                             for c in columns.items):
+            return None
+        names = [c.text for c in columns.items if isinstance(c, Text)]
+        qualified = table.text
+        if isinstance(schema, Text) and not schema.holes:
+            qualified = f"{schema.text}.{table.text}"
+        marks = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+        return Text(f"INSERT INTO {qualified} ({', '.join(names)}) VALUES ({marks})", (), (),
+                    line, col)
 
     def _callee(self, func: ast.expr, scope: _Scope) -> Callee | None:
         chain = _chain(func)
@@ -842,6 +1135,13 @@ class Extractor:
     def _method_call(self, node: ast.Call, func: ast.Attribute, scope: _Scope) -> Value:
         receiver = self.ev(func.value, scope)
         attr = func.attr
+        if isinstance(func.value, ast.Name) and (attr in LIST_GROW or attr in LIST_CHANGE) \
+                and _lists(receiver):
+            # ``args.append(room)``: the list the name holds grows on this path
+            args = [self.ev(a, scope) for a in node.args]
+            grown = self._grow(receiver, attr, args) if attr in LIST_GROW else None
+            scope.values[func.value.id] = self._bounded(grown, node)
+            return None
         if isinstance(receiver, ParamValue):
             if attr == "get" and node.args:
                 keys = self._keys_of(node.args[0], scope)
@@ -869,7 +1169,18 @@ class Extractor:
                                                              receiver.values.values())))
             return self._dict_method(receiver, attr, node, scope)
         if isinstance(receiver, Text) and attr == "join" and len(node.args) == 1:
-            return self._join(receiver, self.ev(node.args[0], scope), node)
+            items = self.ev(node.args[0], scope)
+            if isinstance(items, Alt) or (isinstance(items, Seq) and items.mutable and any(
+                    isinstance(i, (Alt, Spread)) for i in items.items)):
+                # ", ".join(parts) of a list built along branches: a computed part
+                line, col = self._pos(node)
+                return self._hole(None, line, col)
+            return self._join(receiver, items, node)
+        if isinstance(receiver, Text) and ((attr in ("bindparams", "columns") and self._uses(
+                "sqlalchemy")) or (attr == "as_string" and self._uses("psycopg2", "psycopg"))):
+            for a in (*node.args, *(k.value for k in node.keywords)):
+                self.ev(a, scope)
+            return receiver  # ``text(sql).bindparams(...)``: still that SQL
         if isinstance(receiver, Text) and attr == "format":
             return self._format(receiver, node, scope)
         if isinstance(receiver, Text) and attr in ("strip", "lstrip", "rstrip", "upper",
@@ -1007,7 +1318,8 @@ class Extractor:
         return out
 
     # --- migration guards ------------------------------------------------------------------------
-    def _try_guard(self, probes: list[ExecuteFact], actions: list[ExecuteFact]) -> None:
+    def _try_guard(self, probes: list[ExecuteFact], actions: list[ExecuteFact],
+                   block: tuple[int, int]) -> None:
         probe = next((e.sql.text for e in reversed(probes) if isinstance(e.sql, TextArg)
                       and PROBE_HINT.match(e.sql.text.text)), None)
         if probe is None:
@@ -1015,7 +1327,7 @@ class Extractor:
         for action in actions:
             if isinstance(action.sql, TextArg) and ADD_COLUMN_HINT.search(action.sql.text.text):
                 self.guards.append(GuardFact("try", probe, None, action.sql.text, action.line,
-                                             action.col))
+                                             action.col, block))
 
     def _membership_guard(self, stmt: ast.If, scope: _Scope,
                           actions: list[ExecuteFact]) -> None:
@@ -1029,7 +1341,8 @@ class Extractor:
         for action in actions:
             if isinstance(action.sql, TextArg) and ADD_COLUMN_HINT.search(action.sql.text.text):
                 self.guards.append(GuardFact("membership", scope.last_pragma, test.left.value,
-                                             action.sql.text, action.line, action.col))
+                                             action.sql.text, action.line, action.col,
+                                             self._pos(stmt)))
 
     # --- DDL anywhere ---------------------------------------------------------------------------
     def _maybe_ddl(self, text: Text) -> None:
@@ -1081,6 +1394,42 @@ def _opens_named_db(node: ast.expr, params: frozenset[str], other_dbs: set[str])
         return any(isinstance(n, ast.Name) and n.id in params and n.id not in ("self", "cls")
                    for n in ast.walk(node.args[0]))
     return len(chain) == 2 and chain[1] == "cursor" and chain[0] in other_dbs
+
+
+def _texts(value: Value) -> bool:
+    """Text, or alternatives that are all text."""
+    if isinstance(value, Alt):
+        return all(_texts(o) for o in value.options)
+    return isinstance(value, Text)
+
+
+def _lists(value: Value) -> bool:
+    """A list, or alternatives that are all lists."""
+    if isinstance(value, Alt):
+        return all(_lists(o) for o in value.options)
+    return isinstance(value, Seq) and value.mutable
+
+
+_NEGATED: dict[type, type] = {ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.Eq: ast.NotEq,
+                               ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In}
+
+
+def _condition(test: ast.expr) -> tuple[str, bool]:
+    """A branch test as a key (its source, the positive way round) and whether ``test`` is
+    its negation: ``not x`` and ``x``, ``a is None`` and ``a is not None`` share a key."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        key, flipped = _condition(test.operand)
+        return key, not flipped
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and \
+            type(test.ops[0]) in (ast.IsNot, ast.NotEq, ast.NotIn):
+        positive = ast.Compare(test.left, [_NEGATED[type(test.ops[0])]()], test.comparators)
+        return ast.unparse(positive), True
+    return ast.unparse(test), False
+
+
+def _ends(body: list[ast.stmt]) -> bool:
+    """Does a branch end by leaving (``return``, ``raise``, ``continue``, ``break``)?"""
+    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise, ast.Continue, ast.Break))
 
 
 def _items(value: Value) -> tuple[Value, ...]:

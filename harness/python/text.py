@@ -59,6 +59,12 @@ class Text:
                 return h
         return None
 
+    def touches_hole(self, name: str) -> bool:
+        """Does ``name`` hold a hole's sentinel anywhere (``"{col}"``, ``idx_{col}``)? Such a
+        name is partly computed, so no rule judges it."""
+        low = name.lower()
+        return any(h.sentinel.lower() in low for h in self.holes)
+
     @property
     def unknown_holes(self) -> bool:
         return any(h.kind == UNKNOWN for h in self.holes)

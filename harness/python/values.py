@@ -104,6 +104,7 @@ class Const:
 @dataclass(frozen=True)
 class Seq:
     items: tuple[object, ...]
+    mutable: bool = False  # a list (``.append`` grows it; a callee may change it)
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,73 @@ def to_arg(value: Value) -> Arg:
         return RefArg(value.module, value.name)
     if isinstance(value, Spread):
         return SpreadArg(to_arg(value.inner))
+    if isinstance(value, Alt):
+        # The same argument on every path, or one that is not known here.
+        args = {to_arg(o) for o in value.options}
+        return args.pop() if len(args) == 1 else UnknownArg()
     if isinstance(value, Seq):
         if value.items and all(isinstance(i, DictValue) for i in value.items):
             return RecordsArg(tuple(i.snapshot() for i in value.items if isinstance(i, DictValue)))
         return SeqArg(tuple(to_arg(i) for i in value.items))
     return UnknownArg()
+
+
+@dataclass(frozen=True)
+class Alt:
+    """What a name holds after ``if``/``else`` (or ``a if c else b``): one option per path.
+
+    ``choice`` names the branch point, so values built along the same paths stay paired:
+    ``sql += " AND room = ?"`` and ``args.append(room)`` in one ``if`` are both option 0 of
+    the same choice, and a path takes option k of a choice everywhere at once."""
+
+    choice: int
+    options: tuple[Value, ...]
+
+
+MAX_PATHS = 64  # paths judged one by one at an execute; beyond, the SQL is not judged
+
+
+def choices(value: Value, found: dict[int, int] | None = None) -> dict[int, int]:
+    """Every branch point inside ``value``: choice -> its number of options."""
+    out = {} if found is None else found
+    if isinstance(value, Alt):
+        out[value.choice] = len(value.options)
+        for option in value.options:
+            choices(option, out)
+    elif isinstance(value, Seq):
+        for item in value.items:
+            choices(item, out)
+    elif isinstance(value, Spread):
+        choices(value.inner, out)
+    return out
+
+
+def leaves(value: Value) -> int:
+    """How many concrete values an Alt tree spells out (its size)."""
+    if isinstance(value, Alt):
+        return sum(leaves(o) for o in value.options)
+    if isinstance(value, Seq):
+        n = 1
+        for item in value.items:
+            n *= leaves(item)
+        return n
+    return 1
+
+
+def resolve(value: Value, path: dict[int, int]) -> Value:
+    """The value on one path (``path``: choice -> option taken)."""
+    if isinstance(value, Alt):
+        return resolve(value.options[path.get(value.choice, 0)], path)
+    if isinstance(value, Seq) and any(isinstance(i, (Alt, Seq, Spread)) for i in value.items):
+        return Seq(tuple(resolve(i, path) for i in value.items), value.mutable)
+    if isinstance(value, Spread) and isinstance(value.inner, (Alt, Seq)):
+        return Spread(resolve(value.inner, path))
+    return value
+
+
+def alternative(choice: int, options: tuple[Value, ...]) -> Value:
+    """An Alt, or the one value when every option is the same."""
+    first = options[0]
+    if all(o == first for o in options[1:]):
+        return first
+    return Alt(choice, options)

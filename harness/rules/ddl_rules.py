@@ -47,6 +47,8 @@ def check_duplicate_column(model: Model) -> Iterator[Diagnostic]:
         seen: set[str] = set()
         for item in _defs(create):
             name = item.name
+            if ps.is_sentinel(name):
+                continue  # a computed name: never judged
             if fold(name) in seen:
                 yield DDL_DUPLICATE_COLUMN.diagnostic(
                     ps.location(st, offset_of(item)),
@@ -73,10 +75,12 @@ def check_ddl_unknown_column(model: Model) -> Iterator[Diagnostic]:
     for ps, st, create in _creates(model):
         name = table_name(create.this)
         declared = {fold(i.name) for i in _defs(create)}
+        if any(ps.is_sentinel(i.name) for i in _defs(create)):
+            continue  # a computed column definition may declare any column
         for clause, ident in _key_columns(create):
             target = ident.this if isinstance(ident, exp.Ordered) else ident
             if isinstance(target, (exp.Identifier, exp.Column)) and \
-                    fold(target.name) not in declared:
+                    fold(target.name) not in declared and not ps.is_sentinel(target.name):
                 yield DDL_UNKNOWN_COLUMN.diagnostic(
                     ps.location(st, offset_of(target)),
                     f"{clause} of table {name} names column {target.name}, which the table "
@@ -100,7 +104,8 @@ def _index_columns(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diag
         return
     for ordered in params.args.get("columns") or []:
         column = ordered.this if isinstance(ordered, exp.Ordered) else ordered
-        if isinstance(column, exp.Column) and not table.has_column(column.name):
+        if isinstance(column, exp.Column) and not table.has_column(column.name) and \
+                not ps.is_sentinel(column.name):
             yield DDL_UNKNOWN_COLUMN.diagnostic(
                 ps.location(st, offset_of(column)),
                 f"index {index.name} on {table.name} names column {column.name}, which the "

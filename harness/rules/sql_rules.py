@@ -7,16 +7,38 @@ from collections.abc import Iterator
 from harness.config import DIALECTS
 from harness.diagnostics import Diagnostic, Related, Severity
 from harness.link.model import Model
+from harness.python.calls import Convention
 from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_sites import ParsedSite, parsed_sites
+from harness.sql.history import HistoryReplay, replay_history
 from harness.sql.memo import columns_missing, tables_named, written
-from harness.sql.oracle import sqlite_accepts
+from harness.sql.oracle import database_accepts, database_rejects, trailing_comma
 from harness.sql.parse import DML, Statement, parse_sql
-from harness.sql.schema import fold
+from harness.sql.schema import Schema, fold
 
 VENDOR_STATEMENTS = ("SET ", "SHOW ", "USE ", "LOCK ", "GRANT ", "REVOKE ", "DECLARE ", "LISTEN ",
                      "NOTIFY ", "COPY ")
+
+
+_REPLAYS: dict[int, tuple[Model, HistoryReplay]] = {}
+
+
+def schema_at(model: Model, ps: ParsedSite, st: Statement) -> Schema:
+    """The schema ``st`` runs against: in a ``.sql`` history script (update1.sql, a
+    migrations.sql), the schema at that step (harness/sql/history.py); else the project's."""
+    if ps.site.module or ps.site.execute is not None or not ps.site.path.endswith(".sql"):
+        return model.schema_at(ps.site)  # with the tables its own function made (TEMP, RENAME)
+    found = _REPLAYS.get(id(model))
+    if found is None or found[0] is not model:
+        scripts = [(s.path, parse_sql(s.text.text, model.dialect).statements)
+                   for s in model.sites if not s.module and s.execute is None
+                   and s.path.endswith(".sql")]
+        found = (model, replay_history(scripts, model.schema, model.dialect))
+        _REPLAYS.clear()
+        _REPLAYS[id(model)] = found
+    step = found[1].at(ps.site.path, st.start)
+    return model.schema if step is None else step
 
 
 def _related_table(model: Model, table: str | None) -> tuple[Related, ...]:
@@ -38,14 +60,34 @@ def check_syntax(model: Model) -> Iterator[Diagnostic]:
         if ps.site.text.holes:
             continue  # a computed part could be what does not parse
         for err in ps.parsed.errors:
-            if model.dialect == "sqlite" and err.statement and sqlite_accepts(err.statement):
-                continue  # sqlglot's gap, not the user's error: SQLite itself parses it
+            if err.statement and database_accepts(err.statement, model.dialect):
+                continue  # sqlglot's gap, not the user's error: the database parses it
             if err.statement and _other_dialect_parses(err.statement, model.dialect):
                 continue  # written for another database (a multi-backend project)
             if err.statement.lstrip()[:8].upper().startswith(VENDOR_STATEMENTS):
                 continue  # session/admin statements differ per server: not judged
             yield SQL_SYNTAX.diagnostic(ps.location(None, err.start),
                                         f"SQL does not parse ({model.dialect}): {err.message}")
+        yield from _database_syntax(model, ps)
+
+
+def _database_syntax(model: Model, ps: ParsedSite) -> Iterator[Diagnostic]:
+    """Where sqlglot is more lenient than the database (a trailing comma before ``)``) or has
+    no model (CREATE OPERATOR), the database's own parser decides (harness/sql/oracle.py):
+    reported only when it rejects the statement, never when it cannot be asked."""
+    for st in ps.parsed.statements:
+        comma = trailing_comma(st.text, model.dialect)
+        if comma is not None and database_rejects(st.text, model.dialect):
+            yield SQL_SYNTAX.diagnostic(
+                ps.location(st, comma),
+                f"SQL does not parse ({model.dialect}): a ',' directly before ')'",
+                fix="remove the trailing comma")
+    for err in ps.parsed.unmodelled:
+        if model.dialect == "postgres" and err.statement and \
+                database_rejects(err.statement, model.dialect):
+            yield SQL_SYNTAX.diagnostic(
+                ps.location(None, err.start),
+                f"SQL does not parse ({model.dialect}): PostgreSQL's parser rejects it")
 
 
 def _other_dialect_parses(statement: str, dialect: str) -> bool:
@@ -68,8 +110,9 @@ def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
         for st in ps.parsed.statements:
             if st.category not in DML or _other_database(model, ps, st):
                 continue
+            schema = schema_at(model, ps, st)
             for ref in tables_named(st, model.dialect):
-                if ps.is_sentinel(ref.name) or ref.name in model.schema:
+                if ps.is_sentinel(ref.name) or ref.name in schema:
                     continue
                 yield UNKNOWN_TABLE.diagnostic(
                     ps.location(st, ref.offset),
@@ -77,6 +120,12 @@ def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
                     table=ref.name,
                     fix="create it (CREATE TABLE) or fix the name; known tables: "
                         + ", ".join(sorted(t.name for t in model.schema)[:12]))
+            for ref in columns_missing(st, schema, model.dialect):
+                if ref.qualifier and not ps.is_sentinel(ref.name):
+                    yield UNKNOWN_TABLE.diagnostic(
+                        ps.location(st, ref.offset),
+                        f"{ref.name} names no table, alias or CTE in this query's FROM",
+                        table=ref.name, fix="add it to FROM, or use the alias FROM gives")
 
 
 def check_unknown_column(model: Model) -> Iterator[Diagnostic]:
@@ -85,14 +134,16 @@ def check_unknown_column(model: Model) -> Iterator[Diagnostic]:
         for st in ps.parsed.statements:
             if st.category not in DML or _other_database(model, ps, st):
                 continue
-            for ref in columns_missing(st, model.schema, model.dialect):
-                if ps.is_sentinel(ref.name) or (ref.table and ps.is_sentinel(ref.table)):
+            schema = schema_at(model, ps, st)
+            for ref in columns_missing(st, schema, model.dialect):
+                if ref.qualifier or ps.is_sentinel(ref.name) or (
+                        ref.table and ps.is_sentinel(ref.table)):
                     continue
                 if guarded and ref.table and fold(ref.name) in model.historical.get(
                         fold(ref.table), frozenset()):
                     continue  # a probe for an old column inside a migration guard
                 where = f"table {ref.table}" if ref.table else "any table in scope"
-                table = model.schema.table(ref.table) if ref.table else None
+                table = schema.table(ref.table) if ref.table else None
                 fix = None
                 if table is not None:
                     fix = (f"add the column (ALTER TABLE {table.name} ADD COLUMN {ref.name} ...) "
@@ -119,7 +170,8 @@ def _arity(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diagnostic]:
         expected = len(info.columns)
         what = f"{expected} target column{'s' if expected != 1 else ''}"
     else:
-        table = model.schema.table(info.table) if info.table else None
+        schema = schema_at(model, ps, st)
+        table = schema.table(info.table) if info.table else None
         if table is None or not table.columns_known:
             return
         expected = len([c for c in table.columns if not c.generated])
@@ -137,35 +189,49 @@ def _arity(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diagnostic]:
 
 
 def check_param_count(model: Model) -> Iterator[Diagnostic]:
-    for ps in parsed_sites(model, executed_only=True):
+    # Every execute site, not each distinct text once: one SQL constant is run by many calls,
+    # each with its own parameters. SQL built along branches is one execute per path; a
+    # mismatch is reported once per call.
+    reported: set[tuple[str, str, int, int]] = set()
+    for site in model.sites:
+        if site.execute is None or (site.module, site.execute.function or "",
+                                    site.execute.line, site.execute.col) in reported:
+            continue
+        ps = ParsedSite(site, parse_sql(site.text.text, model.dialect))
         execute = ps.site.execute
         if execute is None or ps.site.text.dynamic_placeholders or ps.parsed.errors:
             continue
         items = [st.placeholders for st in ps.parsed.statements]
-        if not items or any(p.mixed for p in items) or execute.method == "executescript":
+        if not items or any(p.mixed for p in items) or execute.convention in (
+                Convention.SCRIPT, Convention.COLUMNS):
             continue
         if any(st.category == "command" for st in ps.parsed.statements):
             continue  # sqlglot swallowed the statement whole: its placeholders are unseen
         positional = sum(p.positional_count for p in items)
         named = frozenset().union(*(p.names for p in items))
         params = execute.params
-        rows = _rows(params, execute.method)
+        rows = _rows(params, execute.convention)
         if rows is None:
             continue
         where = ps.location(None, 0)
         for row in rows:
             message = _count_problem(positional, named, row)
             if message:
+                reported.add((site.module, execute.function or "", execute.line, execute.col))
                 yield PARAM_COUNT.diagnostic(
                     where, message, fix="pass exactly one value per placeholder")
                 break
 
 
-def _rows(params: object, method: str) -> list[object] | None:
-    """The parameter rows to compare, or None when they are not literally known."""
+def _rows(params: object, convention: Convention) -> list[object] | None:
+    """The parameter rows to compare, or None when they are not literally known.
+    SQLAlchemy/``databases`` binds (``BINDS``) take a mapping or a list of mappings: only
+    their absence is judged here."""
     if params is None:
         return [()]
-    if method == "executemany":
+    if convention is Convention.BINDS:
+        return None
+    if convention is Convention.MANY:
         if isinstance(params, SeqArg) and params.items and all(
                 isinstance(i, SeqArg) for i in params.items):
             return list(params.items)
@@ -207,7 +273,8 @@ def check_not_null(model: Model) -> Iterator[Diagnostic]:
             if st.category != "insert":
                 continue
             info = written(st, model.dialect)
-            table = model.schema.table(info.table) if info.table else None
+            schema = schema_at(model, ps, st)
+            table = schema.table(info.table) if info.table else None
             if table is None or info.columns is None or not table.columns_known:
                 continue
             given = {fold(c) for c in info.columns}

@@ -25,7 +25,8 @@ class ParsedSite:
         return self.site.execute is not None
 
     def is_sentinel(self, name: str | None) -> bool:
-        return name is not None and self.site.text.hole(name) is not None
+        """A name that holds a hole's sentinel, alone or glued to literal text."""
+        return name is not None and self.site.text.touches_hole(name)
 
 
 def parsed_sites(model: Model, *, executed_only: bool = False) -> Iterator[ParsedSite]:
@@ -39,3 +40,13 @@ def parsed_sites(model: Model, *, executed_only: bool = False) -> Iterator[Parse
         if executed_only and site.execute is None and site.module:
             continue
         yield ParsedSite(site, parse_sql(site.text.text, model.dialect))
+
+
+def not_modelled(model: Model) -> list[tuple[Location, str]]:
+    """Statements skipped because sqlglot has no model of their kind (``CREATE OPERATOR``,
+    ``CREATE AGGREGATE``...): where, and why, for ``contracts`` to say what was not analysed."""
+    out = []
+    for ps in parsed_sites(model):
+        for err in ps.parsed.unmodelled:
+            out.append((ps.location(None, err.start), err.message))
+    return sorted(out)

@@ -42,6 +42,24 @@ def is_ddl(expression: exp.Expr) -> bool:
     return False
 
 
+def holes_in_values_only(expression: exp.Expr, sentinels: tuple[str, ...]) -> bool:
+    """Does every computed part of this DDL sit in a column's type or constraint value
+    (``ADD COLUMN opened_at TIMESTAMP DEFAULT {x}``, ``amount {big_int}``), never in a table
+    or column name, and is each one parsed into the tree? Then the statement's names are
+    literal and it is applied as written: the column exists, its default or type is unknown.
+
+    ``sentinels``: the names computed parts are rendered as (``__dbh3__``)."""
+    whole = expression.sql().lower()
+    present = [s.lower() for s in sentinels if s.lower() in whole]
+    if not present:
+        return False
+    stripped = expression.copy()
+    for node in list(stripped.find_all(exp.ColumnConstraint, exp.DataType)):
+        node.pop()
+    rest = stripped.sql().lower()
+    return not any(s in rest for s in present)
+
+
 def declared_type(text: str, ident: exp.Expr, dialect: str) -> str:
     """The type exactly as written after a column name, for statements parsed without their
     tokens kept (``Statement.declared`` has it for every parsed CREATE/ALTER)."""

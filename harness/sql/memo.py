@@ -123,3 +123,10 @@ def save(path: Path) -> None:
         kept[joined] = encoded
     if store.write_document(path, "sqlmemo", {"answers": kept}):
         _ADDED = False
+        dialect = path.stem.rpartition("-")[2]
+        try:  # answers of other builds of the tool are never read again
+            for old in path.parent.glob(f"sqlmemo-*-{dialect}.json"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass

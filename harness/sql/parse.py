@@ -101,6 +101,9 @@ class ParsedSql:
     statements: tuple[Statement, ...]
     errors: tuple[SqlError, ...]
     skipped: str | None = None  # why the text was not analysed at all
+    # Statements of a kind sqlglot does not model (CREATE OPERATOR...): not analysed, and
+    # never reported as syntax errors.
+    unmodelled: tuple[SqlError, ...] = ()
 
 
 # Pure-Python sqlglot needs seconds per megabyte; a string this large in code is data, not a
@@ -114,26 +117,53 @@ def _dialect(name: str) -> Dialect:
 
 
 def _split(tokens: list[Token]) -> list[list[Token]]:
-    """Split at top-level semicolons; a CREATE TRIGGER body ends at END;."""
+    """Split at top-level semicolons. A CREATE TRIGGER with a ``BEGIN ... END`` body (SQLite,
+    MySQL) ends at the ``;`` after that END (a ``CASE ... END`` inside the body is not it);
+    one without a body (PostgreSQL's ``EXECUTE FUNCTION f();``) ends at its first ``;``.
+    Dollar-quoted bodies are single string tokens of the dialect's tokenizer."""
     chunks: list[list[Token]] = []
     current: list[Token] = []
     in_trigger = False
+    body = 0  # 0: no body seen; 1: inside BEGIN ... END; 2: the body's END seen
+    cases = 0  # open CASE expressions inside the body
     for tok in tokens:
+        word = tok.text.upper()
         if tok.token_type == TokenType.SEMICOLON:
-            if in_trigger and not (current and current[-1].token_type == TokenType.END):
+            if body == 1:
                 current.append(tok)
                 continue
             if current:
                 chunks.append(current)
-            current, in_trigger = [], False
+            current, in_trigger, body, cases = [], False, 0, 0
             continue
         current.append(tok)
-        if len(current) <= 4 and tok.text.upper() == "TRIGGER" and \
-                current[0].text.upper() == "CREATE":
+        if len(current) <= 4 and word == "TRIGGER" and current[0].text.upper() == "CREATE":
             in_trigger = True
+        elif in_trigger and body == 0 and word == "BEGIN":
+            body = 1
+        elif body == 1 and word == "CASE":
+            cases += 1
+        elif body == 1 and word == "END":
+            if cases:
+                cases -= 1
+            else:
+                body = 2
     if current:
         chunks.append(current)
     return chunks
+
+
+def _strip_on_commit_drop(text: str, tokens: list[Token], base: int) -> str:
+    """PostgreSQL's ``CREATE TEMP TABLE t (...) ON COMMIT DROP`` (PostgreSQL docs, "CREATE
+    TABLE": what happens to a temporary table at the end of a transaction): sqlglot falls back
+    to Command on it. It changes no column, so it is blanked (same length, offsets kept)."""
+    if not tokens or tokens[0].text.upper() != "CREATE":
+        return text
+    for a, b, c in zip(tokens, tokens[1:], tokens[2:]):
+        if a.text.upper() == "ON" and b.text.upper() == "COMMIT" and c.text.upper() == "DROP":
+            s, e = a.start - base, c.end + 1 - base
+            return text[:s] + " " * (e - s) + text[e:]
+    return text
 
 
 def _strip_without_rowid(text: str, tokens: list[Token], base: int) -> tuple[str, bool]:
@@ -232,20 +262,36 @@ def _parse(text: str, dialect: str) -> ParsedSql:
         source = _replace_into(text, tokens)
         if source != text:
             tokens = d.tokenizer_class().tokenize(source)
+        if dialect == "sqlite":
+            quoted = _quoted_insert_columns(source, tokens)
+            if quoted != source:
+                source = quoted
+                tokens = d.tokenizer_class().tokenize(source)
     except TokenError as err:
         return ParsedSql((), (SqlError(_token_error_offset(text), f"cannot tokenize SQL: {err}"),))
     placeholders = find_placeholders(tokens)
     normal = normalise(source, placeholders)
     statements: list[Statement] = []
     errors: list[SqlError] = []
+    unmodelled: list[SqlError] = []
     for chunk_tokens in _split(tokens):
         start, end = chunk_tokens[0].start, chunk_tokens[-1].end + 1
         chunk, without_rowid = _strip_without_rowid(normal[start:end], chunk_tokens, start)
         chunk = _virtual_module_args(chunk, chunk_tokens, start)
+        chunk = _strip_on_commit_drop(chunk, chunk_tokens, start)
         own = Placeholders(tuple(p for p in placeholders.items if start <= p.start < end))
         try:
             parsed = _parse_one(chunk, chunk_tokens, start, d)
-        except ParseError as err:
+        except (ParseError, TokenError, RecursionError, ValueError) as err:
+            kind = unmodelled_kind(chunk_tokens)
+            if kind is None and not isinstance(err, ParseError):
+                errors.append(SqlError(start, f"cannot parse SQL: {str(err)[:200]}"))
+                continue
+            if kind is not None:
+                unmodelled.append(SqlError(start, f"{kind}: sqlglot has no model of it; skipped",
+                                           normal[start:end]))
+                continue
+            assert isinstance(err, ParseError)
             first = err.errors[0] if err.errors else {}
             offset = _error_offset(
                 chunk, int(first.get("line") or 1), int(first.get("col") or 1),
@@ -255,9 +301,6 @@ def _parse(text: str, dialect: str) -> ParsedSql:
             near = str(first.get("highlight") or "").strip()
             errors.append(SqlError(start + offset, desc + (f" near {near!r}" if near else ""),
                                    normal[start:end]))
-            continue
-        except (TokenError, RecursionError, ValueError) as err:
-            errors.append(SqlError(start, f"cannot parse SQL: {str(err)[:200]}"))
             continue
         except Exception as err:
             errors.append(SqlError(start, f"sqlglot could not parse this statement "
@@ -271,7 +314,36 @@ def _parse(text: str, dialect: str) -> ParsedSql:
             parsed, (exp.Create, exp.Alter)) else ()
         statements.append(Statement(parsed, start, end, text[start:end], own, without_rowid,
                                     declared, category_of(parsed)))
-    return ParsedSql(tuple(statements), tuple(errors))
+    return ParsedSql(tuple(statements), tuple(errors), unmodelled=tuple(unmodelled))
+
+
+# Object kinds of CREATE/ALTER/DROP that sqlglot has no model for (PostgreSQL docs, "SQL
+# Commands"): none of them creates a table or a column, so skipping them loses no schema.
+UNMODELLED_OBJECTS = (
+    ("OPERATOR",), ("AGGREGATE",), ("CAST",), ("COLLATION",), ("CONVERSION",),
+    ("TEXT", "SEARCH"), ("EXTENSION",), ("LANGUAGE",), ("PROCEDURAL", "LANGUAGE"),
+    ("TRUSTED",), ("RULE",), ("POLICY",), ("PUBLICATION",), ("SUBSCRIPTION",), ("SERVER",),
+    ("FOREIGN", "DATA", "WRAPPER"), ("USER", "MAPPING"), ("EVENT", "TRIGGER"), ("TRANSFORM",),
+    ("ACCESS", "METHOD"), ("STATISTICS",), ("TABLESPACE",), ("ROLE",), ("GROUP",),
+    ("DEFAULT", "PRIVILEGES"),
+)
+
+
+def unmodelled_kind(tokens: list[Token]) -> str | None:
+    """``CREATE OPERATOR``, ``ALTER AGGREGATE``...: the statement's kind when it is one that
+    sqlglot does not model, else None. ``OR REPLACE`` after CREATE is skipped."""
+    words = [t.text.upper() for t in tokens[:6]]
+    if not words or words[0] not in ("CREATE", "ALTER", "DROP", "COMMENT"):
+        return None
+    rest = words[1:]
+    if rest[:2] == ["OR", "REPLACE"]:
+        rest = rest[2:]
+    if words[0] == "COMMENT" and rest[:1] == ["ON"]:
+        rest = rest[1:]
+    for kind in UNMODELLED_OBJECTS:
+        if tuple(rest[: len(kind)]) == kind:
+            return f"{words[0]} {' '.join(kind)}"
+    return None
 
 
 # Words that end a column's type and start a constraint (by text: sqlglot tokenizes some of
@@ -383,6 +455,40 @@ def _replace_into(text: str, tokens: list[Token]) -> str:
         if nxt is not None and nxt.text.lstrip().upper().startswith("INTO") and \
                 tok.end + 1 - tok.start == 7:
             out = out[: tok.start] + "INSERT " + out[tok.end + 1 :]
+    return out
+
+
+def _quoted_insert_columns(text: str, tokens: list[Token]) -> str:
+    """SQLite reads a single-quoted name in an INSERT column list as that column (SQLite docs,
+    "SQLite Keywords": a string in single quotes where an identifier is allowed but a string
+    literal is not is understood as an identifier). ``'name'`` becomes ``"name"``: the same
+    length, so every offset holds."""
+    out = text
+    n = len(tokens)
+    for i, tok in enumerate(tokens):
+        if tok.token_type != TokenType.INTO or not i or \
+                tokens[i - 1].text.upper() not in ("INSERT", "REPLACE", "ABORT", "FAIL",
+                                                   "IGNORE", "ROLLBACK"):
+            continue
+        j = i + 1
+        while j + 1 < n and tokens[j + 1].token_type == TokenType.DOT:
+            j += 2  # schema.table
+        j += 1
+        if j + 1 < n and tokens[j].token_type == TokenType.ALIAS:
+            j += 2  # AS alias
+        if j >= n or tokens[j].token_type != TokenType.L_PAREN:
+            continue
+        j += 1
+        while j < n and tokens[j].token_type != TokenType.R_PAREN:
+            t = tokens[j]
+            raw = text[t.start : t.end + 1]
+            if t.token_type == TokenType.STRING and len(raw) >= 2 and raw[0] == raw[-1] == "'" \
+                    and "'" not in raw[1:-1] and '"' not in raw[1:-1]:
+                out = out[: t.start] + '"' + raw[1:-1] + '"' + out[t.end + 1 :]
+            elif t.token_type not in (TokenType.COMMA, TokenType.STRING, TokenType.VAR,
+                                      TokenType.IDENTIFIER) and not t.text.isidentifier():
+                break
+            j += 1
     return out
 
 

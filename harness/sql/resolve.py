@@ -15,6 +15,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from harness.sql.schema import Schema, fold
+from harness.sql.scope_columns import ScopeColumns
 
 SYSTEM_TABLES = {
     "sqlite_master": ("type", "name", "tbl_name", "rootpage", "sql"),
@@ -22,6 +23,11 @@ SYSTEM_TABLES = {
     "sqlite_temp_master": ("type", "name", "tbl_name", "rootpage", "sql"),
     "sqlite_sequence": ("name", "seq"),
 }
+
+# Qualifiers that name rows without a FROM entry: trigger rows (SQLite docs, "CREATE
+# TRIGGER"; PostgreSQL rules) and an upsert's proposed row.
+PSEUDO_TABLES = frozenset({"new", "old", "excluded"})
+DML_NODES = (exp.Insert, exp.Update, exp.Delete, exp.Merge)
 
 # None: the columns of a source are not known (unknown table, SELECT *, table function).
 Columns = frozenset[str] | None
@@ -34,6 +40,8 @@ class NameRef:
     name: str
     offset: int | None
     table: str | None = None  # for columns: the table it was resolved against
+    # For ``q.name`` where q is no table, alias or CTE in scope: ``name`` is the qualifier q.
+    qualifier: bool = False
 
 
 def offset_of(node: exp.Expr) -> int | None:
@@ -72,7 +80,13 @@ def table_refs(expression: exp.Expr) -> list[NameRef]:
     return out
 
 
-def _table_columns(schema: Schema, name: str) -> Columns:
+# Columns every ordinary table has without declaring them: SQLite's rowid aliases (SQLite docs,
+# "Rowid Tables") and PostgreSQL's system columns (PostgreSQL docs, "System Columns").
+ROWID_COLUMNS = frozenset({"rowid", "oid", "_rowid_"})
+PG_SYSTEM_COLUMNS = frozenset({"tableoid", "ctid", "xmin", "xmax", "cmin", "cmax"})
+
+
+def _table_columns(schema: Schema, name: str, dialect: str = "sqlite") -> Columns:
     if fold(name) in SYSTEM_TABLES:
         return frozenset(SYSTEM_TABLES[fold(name)])
     table = schema.table(name)
@@ -80,12 +94,33 @@ def _table_columns(schema: Schema, name: str) -> Columns:
         return None
     cols = {c.key for c in table.columns}
     if not table.without_rowid and not table.is_view:
-        cols |= {"rowid", "oid", "_rowid_"}
+        cols |= ROWID_COLUMNS
+    if dialect == "postgres" and not table.is_view:
+        cols |= PG_SYSTEM_COLUMNS
     return frozenset(cols)
+
+
+def _alias_columns(expression: exp.Expr) -> Columns:
+    """``WITH chain(member, above) AS (...)`` / ``(SELECT ...) AS t(a, b)``: the column list
+    names the source's columns, also inside a recursive CTE's own parts (SQLite docs, "WITH
+    clause": the optional column list names the CTE's columns)."""
+    node = expression
+    while isinstance(node.parent, exp.SetOperation):
+        node = node.parent
+    holder = node.parent
+    if not isinstance(holder, (exp.CTE, exp.Subquery)):
+        return None
+    alias = holder.args.get("alias")
+    if isinstance(alias, exp.TableAlias) and alias.columns:
+        return frozenset(fold(c.name) for c in alias.columns)
+    return None
 
 
 def _scope_columns(scope: Scope) -> Columns:
     expression = scope.expression
+    listed = _alias_columns(expression)
+    if listed is not None:
+        return listed
     if isinstance(expression, (exp.Select, exp.SetOperation)):
         selects = expression.selects
         if any(isinstance(s, exp.Star) or (isinstance(s, exp.Column) and s.is_star)
@@ -95,13 +130,13 @@ def _scope_columns(scope: Scope) -> Columns:
     return None
 
 
-def _source_columns(source: object, schema: Schema) -> Columns:
+def _source_columns(source: object, schema: Schema, dialect: str) -> Columns:
     if isinstance(source, exp.Table):
         if isinstance(source.this, exp.Func) or (is_external(source) and (
             fold(source.name) not in SYSTEM_TABLES
         )):
             return None
-        return _table_columns(schema, source.name)
+        return _table_columns(schema, source.name, dialect)
     if isinstance(source, Scope):
         return _scope_columns(source)
     return None
@@ -109,6 +144,8 @@ def _source_columns(source: object, schema: Schema) -> Columns:
 
 class _Resolver:
     def __init__(self, schema: Schema, dialect: str) -> None:
+        self.columns = ScopeColumns()  # sqlglot's scope.columns, in linear time
+        self.judge_qualifiers = True
         self.schema = schema
         self.dialect = dialect
         self.unknown: list[NameRef] = []
@@ -129,6 +166,16 @@ class _Resolver:
             scopes = traverse_scope(query)
         except (SqlglotError, RecursionError, KeyError, AttributeError):
             return
+        # Table functions and laterals name rows their own way (SQLite: ``json_each.value``
+        # with json_each unaliased): where one is used, no qualifier is judged unknown.
+        # So do DML statements nested in a CTE (PostgreSQL's ``WITH x AS (UPDATE t ...)``), whose
+        # target a subquery may name: sqlglot's scopes do not see it.
+        root = query.root()
+        self.judge_qualifiers = not any(
+            isinstance(node, (exp.Lateral, exp.Unnest, exp.UDTF)) or (
+                isinstance(node, exp.Table) and isinstance(node.this, exp.Func)) or (
+                isinstance(node, DML_NODES) and node is not root)
+            for node in root.find_all(exp.Lateral, exp.Unnest, exp.UDTF, exp.Table, *DML_NODES))
         for scope in scopes:
             self._check_scope(scope, outer)
 
@@ -145,10 +192,10 @@ class _Resolver:
         aliases = {
             fold(s.alias) for s in scope.expression.selects if isinstance(s, exp.Alias)
         } if isinstance(scope.expression, exp.Select) else set()
-        for column in scope.columns:
+        for column in self.columns.columns(scope):
             if column.is_star or not column.name:
                 continue
-            if _nearest_query(column) is not scope.expression:
+            if self.columns.nearest_query(column) is not scope.expression:
                 continue  # sqlglot lists a correlated subquery's columns in its parent too
             name, qualifier = fold(column.name), fold(column.table)
             if qualifier:
@@ -159,7 +206,7 @@ class _Resolver:
             candidates: list[tuple[str, Columns]] = []
             for sources in chain:
                 for src_name, src in sources.items():
-                    candidates.append((src_name, _source_columns(src, self.schema)))
+                    candidates.append((src_name, _source_columns(src, self.schema, self.dialect)))
             candidates.extend(outer.values())
             if not candidates or any(cols is None for _, cols in candidates):
                 continue
@@ -173,7 +220,7 @@ class _Resolver:
         for sources in chain:
             for src_name, src in sources.items():
                 if fold(src_name) == qualifier:
-                    cols = _source_columns(src, self.schema)
+                    cols = _source_columns(src, self.schema, self.dialect)
                     if cols is not None and name not in cols:
                         real = src.name if isinstance(src, exp.Table) else src_name
                         self.report(column, column.name, real)
@@ -182,6 +229,13 @@ class _Resolver:
             table, cols = outer[qualifier]
             if cols is not None and name not in cols:
                 self.report(column, column.name, table)
+            return
+        written = column.args.get("table")
+        if self.judge_qualifiers and not column.args.get("db") and \
+                qualifier not in PSEUDO_TABLES and \
+                isinstance(written, exp.Identifier):
+            # PostgreSQL: missing FROM-clause entry for table "q"; SQLite: no such column: q.x
+            self.unknown.append(NameRef(written.name, offset_of(written), None, qualifier=True))
 
     # --- DML -------------------------------------------------------------------------------
     def check_dml(self, dml: exp.Expr) -> None:
@@ -190,7 +244,7 @@ class _Resolver:
             target = target.this
         if not isinstance(target, exp.Table) or not target.name or is_external(target):
             return
-        cols = _table_columns(self.schema, target.name)
+        cols = _table_columns(self.schema, target.name, self.dialect)
         env: dict[str, tuple[str, Columns]] = {fold(target.name): (target.name, cols)}
         if target.alias:
             env[fold(target.alias)] = (target.name, cols)
@@ -251,16 +305,9 @@ class _Resolver:
                 if subquery is not None:
                     out[fold(subquery.alias or "")] = ("", None)
                     continue
-                cols = _table_columns(self.schema, table.name)
+                cols = _table_columns(self.schema, table.name, self.dialect)
                 out[fold(table.alias or table.name)] = (table.name, cols)
         return out
-
-
-def _nearest_query(node: exp.Expr) -> exp.Expr | None:
-    parent = node.parent
-    while parent is not None and not isinstance(parent, exp.Query):
-        parent = parent.parent
-    return parent
 
 
 def _top_queries(dml: exp.Expr) -> list[exp.Expr]:
