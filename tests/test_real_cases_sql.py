@@ -495,3 +495,35 @@ def test_contracts_say_which_statements_were_not_analysed(tmp_path: Path) -> Non
     model = build_model(Config.from_sources(tmp_path, cache=False, dialect="postgres"))[0]
     text = contracts_text(model)
     assert "not analysed (1):\n  schema.sql:2:1 CREATE OPERATOR: sqlglot has no model" in text
+
+
+# --- PostgreSQL whole-row references (seen on a real project of the primer corpus) -------------
+
+def test_pg_whole_row_references_and_insert_returning(tmp_path: Path) -> None:
+    """PostgreSQL 15 (confirmed with psql on scripts/pg-test-server): ``SELECT p FROM
+    participants p`` and ``RETURNING tips`` are whole-row references, and an INSERT's
+    RETURNING subquery sees the inserted row. Near misses PostgreSQL rejects: ``SELECT pp``
+    (no such alias), ``RETURNING tipz``, and the INSERT's own SELECT naming the target's
+    column (``column "tippee" does not exist``); under sqlite ``SELECT p`` is flagged."""
+    src = '''
+        def setup(cur):
+            cur.execute("CREATE TABLE IF NOT EXISTS walker (id INT, name TEXT)")
+            cur.execute("CREATE TABLE IF NOT EXISTS stroll (id INT, who INT)")
+
+        def ok(cur):
+            cur.execute("SELECT w FROM walker w WHERE w.id = 1")
+            cur.execute("INSERT INTO stroll (id, who) SELECT 1, id FROM walker "
+                        "RETURNING (SELECT w FROM walker w WHERE w.id = who) AS w")
+            cur.execute("UPDATE stroll SET who = 1 RETURNING stroll")
+
+        def bad(cur):
+            cur.execute("SELECT ww FROM walker w")
+            cur.execute("UPDATE stroll SET who = 1 RETURNING strol")
+            cur.execute("INSERT INTO stroll (id) SELECT who FROM walker")
+    '''
+    diags = findings(tmp_path / "pg", {"walks.py": src}, **PG)
+    assert sorted((d.rule, d.column, d.line) for d in diags) == [
+        ("unknown-column", "strol", 13), ("unknown-column", "who", 14),
+        ("unknown-column", "ww", 12)]
+    diags = findings(tmp_path / "lite", {"walks.py": src})
+    assert ("unknown-column", "w", 6) in [(d.rule, d.column, d.line) for d in diags]

@@ -203,6 +203,9 @@ class _Resolver:
                 continue
             if name in aliases:
                 continue
+            if self.dialect == "postgres" and (name in outer or any(
+                    fold(src) == name for sources in chain for src in sources)):
+                continue  # a whole-row reference: ``SELECT p FROM participants p``
             candidates: list[tuple[str, Columns]] = []
             for sources in chain:
                 for src_name, src in sources.items():
@@ -254,8 +257,10 @@ class _Resolver:
         env.update(extra)
         queries = _top_queries(dml)
         for query in queries:
-            # An INSERT's SELECT cannot see the target table; UPDATE/DELETE subqueries can.
-            self.check_query(query, {} if isinstance(dml, exp.Insert) else env)
+            # An INSERT's SELECT cannot see the target table (its RETURNING can); UPDATE and
+            # DELETE subqueries can.
+            blind = isinstance(dml, exp.Insert) and _clause_of(query, dml) != "returning"
+            self.check_query(query, {} if blind else env)
         if cols is None:
             return
         if isinstance(dml, exp.Insert) and isinstance(dml.this, exp.Schema):
@@ -285,6 +290,8 @@ class _Resolver:
             return
         if name in cols:
             return
+        if self.dialect == "postgres" and name in env:
+            return  # a whole-row reference: ``RETURNING repositories``
         if any(known is None or name in known for _, known in extra.values()):
             return
         self.report(column, column.name, target)
@@ -308,6 +315,13 @@ class _Resolver:
                 cols = _table_columns(self.schema, table.name, self.dialect)
                 out[fold(table.alias or table.name)] = (table.name, cols)
         return out
+
+
+def _clause_of(node: exp.Expr, dml: exp.Expr) -> str | None:
+    """The argument of ``dml`` (``expression``, ``returning``, ``where``...) holding ``node``."""
+    while node.parent is not None and node.parent is not dml:
+        node = node.parent
+    return node.arg_key if node.parent is dml else None
 
 
 def _top_queries(dml: exp.Expr) -> list[exp.Expr]:
