@@ -932,7 +932,7 @@ class Extractor:
 
     def _execute(self, node: ast.Call, method: str, args: list[Value],
                  kwargs: list[tuple[str | None, Value]], scope: _Scope, line: int,
-                 col: int) -> None:
+                 col: int, path_index: int = 0) -> None:
         found: dict[int, int] = {}
         for value in (*args, *(v for _, v in kwargs)):
             choices(value, found)
@@ -948,18 +948,19 @@ class Extractor:
                 # Some paths may never be taken (``if where:`` follows what filled
                 # ``where``): each path's SQL is judged, its parameter count is not.
                 keys = sorted(found)
-                for combo in itertools.product(*(range(found[k]) for k in keys)):
+                for n, combo in enumerate(itertools.product(*(range(found[k]) for k in keys))):
                     path = dict(zip(keys, combo))
                     self._execute(node, method, [resolve(args[0], path),
                                                  *(None for _ in args[1:])],
-                                  [(k, None) for k, _ in kwargs], scope, line, col)
+                                  [(k, None) for k, _ in kwargs], scope, line, col, n + 1)
                 return
             else:
                 keys = sorted(found)
-                for combo in itertools.product(*(range(found[k]) for k in keys)):
+                for n, combo in enumerate(itertools.product(*(range(found[k]) for k in keys))):
                     path = dict(zip(keys, combo))
                     self._execute(node, method, [resolve(a, path) for a in args],
-                                  [(k, resolve(v, path)) for k, v in kwargs], scope, line, col)
+                                  [(k, resolve(v, path)) for k, v in kwargs], scope, line, col,
+                                  n + 1)
                 return
         sql_value = args[0]
         if isinstance(sql_value, Text):
@@ -984,7 +985,7 @@ class Extractor:
         self.executes.append(ExecuteFact(
             method, sql, to_arg(params) if has_params else None, scope.function, scope.cls,
             line, col, scope.branch > 0, other_db=bool(receiver) and receiver[0] in
-            scope.other_dbs,
+            scope.other_dbs, path=path_index,
         ))
 
     def _callee(self, func: ast.expr, scope: _Scope) -> Callee | None:

@@ -177,6 +177,7 @@ class ExecuteFact:
     col: int
     guarded: bool = False  # inside try/if: may be a probe for an old schema
     other_db: bool = False  # on a connection to a database the caller names, opened here
+    path: int = 0  # SQL built along branches: which path (1, 2, ...) this execute is; 0: the one
 
 
 @dataclass(frozen=True)
