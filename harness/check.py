@@ -17,6 +17,7 @@ from harness.discovery import Skipped, discover, relative
 from harness.link.contracts import load_contracts
 from harness.link.model import Model, link
 from harness.parallel import extract_many
+from harness.python.calls import inferred_dialect
 from harness.python.facts import FileFacts
 from harness.python.text import Text
 from harness.rules import FILE_ERROR, INTERNAL_ERROR, all_rules
@@ -151,12 +152,21 @@ def _memo_path(folder: Path, config: Config) -> Path:
     return folder / f"sqlmemo-{tool_fingerprint()}-{config.dialect}.json"
 
 
+def project_dialect(config: Config, files: list[FileFacts]) -> str:
+    """The configured dialect when one was given; else the one the project's drivers speak
+    (calls.inferred_dialect); else the default."""
+    if config.dialect_given:
+        return config.dialect
+    return inferred_dialect([frozenset(i.module.split(".")[0] for i in f.imports)
+                             for f in files]) or config.dialect
+
+
 def _build_model(config: Config, paths: tuple[str, ...] | None
                  ) -> tuple[Model, list[FileFacts], list[Diagnostic], Stats]:
     files, sql_files, problems, stats = gather(config, paths)
     start = time.perf_counter()
     contracts = load_contracts(config.root, config.contracts, config.binding)
-    model = link(files, sql_files, config.dialect, contracts)
+    model = link(files, sql_files, project_dialect(config, files), contracts)
     legacy, snapshot_problems = legacy_schemas(config)
     model = replace(model, legacy=legacy)
     problems.extend(snapshot_problems)

@@ -106,14 +106,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     hit = result_cache.load(folder, key) if folder is not None and key else None
     result = None
     if hit is not None:
-        found, files = hit
+        found, files, covered = hit
     else:
         from harness.check import run_check
+        from harness.link.coverage import coverage
 
         result = run_check(config)
         found, files = result.diagnostics, result.stats.files
+        covered = coverage(result.model).line()
         if folder is not None and key:
-            result_cache.store_result(folder, key, found, files)
+            result_cache.store_result(folder, key, found, files, covered)
     if files == 0:
         from harness.rules import FILE_ERROR
 
@@ -143,6 +145,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         if text:
             print(text)
         print(summary(diagnostics, files))
+        if covered:
+            print(f"dbharness: {covered}")
     if args.stats and result is None:
         print(f"dbharness stats: {files} files; nothing changed since the last run "
               "(result cache)", file=sys.stderr)

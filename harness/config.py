@@ -42,6 +42,7 @@ class Config:
     cache_dir: str | None = None  # --cache-dir only: a project cannot name it (harness/store.py)
     jobs: int = 0
     found_config: bool = False
+    dialect_given: bool = False  # set in the config file or on the command line
 
     @classmethod
     def from_sources(cls, root: Path | None = None, config_file: Path | None = None,
@@ -59,7 +60,8 @@ class Config:
         if path.is_file():
             raw, found = _section(path)
         config = cls(root=root, found_config=found)
-        known = {f.name for f in fields(cls)} - {"root", "found_config", "cache_dir"}
+        known = {f.name for f in fields(cls)} - {"root", "found_config", "cache_dir",
+                                                 "dialect_given"}
         values: dict[str, Any] = {}
         for key, value in raw.items():
             name = key.replace("-", "_")
@@ -80,18 +82,25 @@ class Config:
             elif key == "paths":
                 value = tuple(value)
             config = replace(config, **{key: value})
+        if "dialect" in values or overrides.get("dialect") is not None:
+            config = replace(config, dialect_given=True)
         _check_ranges(config)
         return config
 
     def show(self) -> str:
-        """The settings as a ``[tool.dbharness]`` table to paste into pyproject.toml (the root
-        and whether a config file was found are comments)."""
+        """The settings as a ``[tool.dbharness]`` table to paste into pyproject.toml (the root,
+        whether a config file was found, and a dialect left to inference are comments)."""
         from harness.toml_emit import emit_table
 
         settings = {f.name: getattr(self, f.name) for f in fields(self)
-                    if f.name not in ("root", "found_config") and getattr(self, f.name) is not None}
+                    if f.name not in ("root", "found_config", "dialect_given")
+                    and getattr(self, f.name) is not None
+                    and (f.name != "dialect" or self.dialect_given)}
         header = (f"# project root: {_printable(str(self.root))}\n"
                   f"# config file: {'found' if self.found_config else 'none (defaults)'}\n")
+        if not self.dialect_given:
+            header += (f"# dialect: not set, so the one the project's drivers speak "
+                       f"(else {self.dialect})\n")
         return header + emit_table(("tool", "dbharness"), settings)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness.link.coverage import coverage
 from harness.link.model import Binding, Model
 from harness.link.simulate import replay_all
 from harness.rules.sql_sites import not_modelled
@@ -74,6 +75,7 @@ def contracts_json(model: Model) -> str:
     writers = sorted({(w.path, w.line, w.qualname, w.param, w.table or f"<{w.table_param}>",
                        w.mode) for w in model.writers})
     return json.dumps({
+        "coverage": coverage(model).as_dict(),
         "bindings": [_binding_dict(b) for b in _unique(model)],
         "writers": [{"path": p, "line": ln, "function": f, "param": pa, "table": t, "mode": m}
                     for p, ln, f, pa, t, m in writers],
@@ -114,6 +116,12 @@ def contracts_text(model: Model) -> str:
     if skipped:
         out.append(f"\nnot analysed ({len(skipped)}):")
         out.extend(f"  {w.path}:{w.line}:{w.col} {reason}" for w, reason in skipped)
+    covered = coverage(model)
+    out.append(f"\ncoverage: {covered.line()}; {covered.sql_sites_seen} SQL sites seen; "
+               f"records: {covered.records_bound} bound, {covered.records_unbound} unbound")
+    for gap in sorted(model.unanalysed, key=lambda g: (g.location.path, g.location.line)):
+        out.append(f"  {gap.location.path}:{gap.location.line}:{gap.location.col} not "
+                   f"analysed: {gap.reason.value}")
     return "\n".join(out)
 
 

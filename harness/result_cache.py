@@ -53,8 +53,9 @@ def _file(folder: Path, key: str) -> Path:
     return folder / f"result-{key[:32]}.json"
 
 
-def load(folder: Path, key: str) -> tuple[tuple[Diagnostic, ...], int] | None:
-    """The findings and file count stored under ``key`` (None: none, or not well-formed)."""
+def load(folder: Path, key: str) -> tuple[tuple[Diagnostic, ...], int, str] | None:
+    """The findings, file count and coverage line stored under ``key`` (None: none, or not
+    well-formed)."""
     document = store.read_document(_file(folder, key), "result")
     if document is None or document.get("key") != key or type(document.get("files")) is not int:
         return None
@@ -64,11 +65,12 @@ def load(folder: Path, key: str) -> tuple[tuple[Diagnostic, ...], int] | None:
         return None
     if type(found) is not tuple or not all(type(d) is Diagnostic for d in found):
         return None
-    return found, document["files"]
+    covered = document.get("coverage", "")
+    return found, document["files"], covered if type(covered) is str else ""
 
 
 def store_result(folder: Path, key: str, diagnostics: tuple[Diagnostic, ...],
-                 files: int) -> None:
+                 files: int, covered: str = "") -> None:
     """Keep this result (and the ``_ENTRIES`` newest others); best effort."""
     try:
         encoded = store.dumps(tuple(diagnostics))
@@ -76,7 +78,8 @@ def store_result(folder: Path, key: str, diagnostics: tuple[Diagnostic, ...],
         return
     target = _file(folder, key)
     if not store.write_document(target, "result",
-                                {"key": key, "files": files, "diagnostics": encoded}):
+                                {"key": key, "files": files, "diagnostics": encoded,
+                                 "coverage": covered}):
         return
     try:
         old = sorted(folder.glob("result-*.json"), key=lambda p: p.stat().st_mtime_ns)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+import enum
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
 from harness.diagnostics import Location
+from harness.link import wrappers
 from harness.link.contracts import ContractSpec
-from harness.link.index import COMMON_METHODS, ProjectIndex, Target
+from harness.link.index import ProjectIndex, Target
 from harness.link.writers import KEYED, NAMED, Read, Writer, sql_text, writers_of_execute
+from harness.python.calls import drivers_imported
 from harness.python.extract import DDL_HINT
 from harness.python.facts import (
     Arg,
@@ -37,6 +41,10 @@ from harness.sql.resolve import offset_of
 from harness.sql.schema import Schema, fold
 
 MAX_ROUNDS = 12
+ON_COMMIT = re.compile(r"\s+ON\s+COMMIT\s+(DROP|DELETE\s+ROWS|PRESERVE\s+ROWS)(?=\s*;?\s*\Z)",
+                       re.IGNORECASE)
+"""PostgreSQL's ``CREATE TEMP TABLE ... ON COMMIT DROP`` (CREATE TABLE, "ON COMMIT"): when
+the table goes away, not what it holds; sqlglot does not model it, so it is set aside."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,24 @@ class Unbound:
     reason: str
 
 
+class NotAnalysed(enum.Enum):
+    """Why a SQL site was seen but its SQL not checked (``dbharness contracts`` coverage)."""
+
+    COMPUTED_SQL = "computed SQL"  # the SQL is built at run time from parts not known here
+    NO_CALLER = "SQL from a parameter no call supplies"  # a query wrapper nobody calls
+    UNKNOWN_DRIVER = "unknown driver"  # a driver's method name, but that driver is not used
+    TOO_LARGE = "too large"  # over the parser's size limit (input-skipped)
+    NOT_PARSED = "not parsed"  # sqlglot cannot model it (another server's syntax, a hole)
+
+
+@dataclass(frozen=True)
+class Unanalysed:
+    """A place that runs SQL whose text could not be checked."""
+
+    location: Location
+    reason: NotAnalysed
+
+
 @dataclass(frozen=True)
 class Model:
     files: tuple[FileFacts, ...]
@@ -81,6 +107,46 @@ class Model:
     schema_complete: bool  # no DDL with a computed table or column name
     legacy: tuple[tuple[str, Schema], ...] = ()  # schemas of legacy snapshots, by name
     index: ProjectIndex | None = None  # how calls resolve (the schema-code simulation)
+    # SQL sites the linker could not turn into SQL text, with why (coverage.py)
+    unanalysed: tuple[Unanalysed, ...] = ()
+    # DDL each function runs itself, in order: (path, function) -> ((line, col, SQL), ...)
+    local_ddl: Mapping[tuple[str, str], tuple[tuple[int, int, str], ...]] = field(
+        default_factory=dict)
+    _at: dict[tuple[str, str, int, int], Schema] = field(default_factory=dict, compare=False,
+                                                          repr=False)
+
+    def schema_at(self, site: SqlSite) -> Schema:
+        """The schema a statement sees where it runs: the project's schema, plus the tables
+        its own function made earlier and later drops or renames away (``CREATE TEMP TABLE``,
+        ``ALTER TABLE t RENAME TO t_old`` in a rebuild). Tables are only added, never removed
+        or changed: a DROP on one branch must not hide the table from another.
+
+        SQLite: a TEMP table lives until DROP or the connection closes
+        (https://sqlite.org/lang_createtable.html); PostgreSQL: until the end of the session
+        or, with ``ON COMMIT DROP``, the transaction (CREATE TABLE, "TEMPORARY")."""
+        execute = site.execute
+        if execute is None or execute.function is None:
+            return self.schema
+        steps = self.local_ddl.get((site.path, execute.function))
+        if not steps:
+            return self.schema
+        key = (site.path, execute.function, execute.line, execute.col)
+        found = self._at.get(key)
+        if found is not None:
+            return found
+        builder = SchemaBuilder(self.dialect, strict=False, schema=self.schema)
+        for line, col, text in steps:
+            if (line, col) >= (execute.line, execute.col):
+                break
+            for statement in parse_sql(ON_COMMIT.sub("", text), self.dialect).statements:
+                if statement.category in DDL:
+                    builder.apply(statement)
+        out = self.schema
+        for table in builder.schema:
+            if table.key not in out.tables:
+                out = out.put(table)
+        self._at[key] = out
+        return out
 
     def ddl_sites(self) -> list[SqlSite]:
         """Each distinct DDL-bearing SQL string once, in the order the schema is built."""
@@ -118,6 +184,12 @@ def revision_order(files: Sequence[FileFacts]) -> dict[str, str]:
     return out if len(out) == len(revisions) else {}
 
 
+def project_drivers(files: Sequence[FileFacts]) -> frozenset[str]:
+    """The drivers (``calls.Driver`` values) any module of the project imports."""
+    tops = frozenset(i.module.split(".")[0] for f in files for i in f.imports)
+    return frozenset(d.value for d in drivers_imported(tops))
+
+
 def in_schema_order(sites: Sequence[SqlSite], order: dict[str, str] | None = None
                     ) -> list[SqlSite]:
     """Each distinct SQL string once (by place and text), in file and line order (Alembic
@@ -132,24 +204,6 @@ def in_schema_order(sites: Sequence[SqlSite], order: dict[str, str] | None = Non
             seen.add(key)
             out.append(site)
     return out
-
-
-def _bind_params(params: Arg | None, args: dict[str, Arg]) -> Arg | None:
-    """A wrapper's parameters as one call gives them: ``execute(query, args)`` with ``args``
-    its ``*args`` tuple, or ``(*args,)`` / ``[x, *args]`` spread into a sequence."""
-    if isinstance(params, ParamArg):
-        return args.get(params.name)
-    if isinstance(params, SeqArg):
-        items: list[Arg] = []
-        for item in params.items:
-            inner = item.inner if isinstance(item, SpreadArg) else None
-            given = args.get(inner.name) if isinstance(inner, ParamArg) else None
-            if isinstance(given, SeqArg):
-                items.extend(given.items)
-            else:
-                items.append(item)
-        return SeqArg(tuple(items))
-    return params
 
 
 def _map_args(target: Target, call: CallFact) -> dict[str, Arg]:
@@ -192,6 +246,7 @@ class _Linker:
         self.index = ProjectIndex(files)
         self.resolved: list[tuple[str, CallFact, Target, dict[str, Arg]]] = []
         self.unbound: list[Unbound] = []
+        self.unanalysed: list[Unanalysed] = []
 
     def build(self) -> Model:
         for facts in self.index.files.values():
@@ -199,8 +254,8 @@ class _Linker:
                 target = self.index.resolve_call(facts.module, call)
                 if target is not None:
                     self.resolved.append((facts.module, call, target, _map_args(target, call)))
-                else:
-                    self._note_unresolved(facts, call)
+                # A dict handed to a call that resolves to nothing is not known to reach SQL:
+                # it is not an unbound record (``contracts`` lists only dicts that reach SQL).
         sites = self._sites()
         schema, locations, historical, complete = self._schema(sites)
         writers = self._writers(sites)
@@ -215,28 +270,21 @@ class _Linker:
                     "a known table name"))
         return Model(tuple(self.files), schema, locations, tuple(sites), all_writers,
                      tuple(bindings), tuple(self.unbound), self.dialect, historical, complete,
-                     index=self.index)
-
-    def _note_unresolved(self, facts: FileFacts, call: CallFact) -> None:
-        callee = call.callee
-        if callee.name in COMMON_METHODS or (
-            callee.root == "name" and self.index.is_external(facts.module, callee.chain[0])
-        ):
-            return
-        for arg in call.args:
-            if isinstance(arg, RecordArg):
-                r = arg.record
-                self.unbound.append(Unbound(
-                    Location(r.path, r.line, r.col), f"record {r.label}",
-                    f"passed to {callee.dotted()}(), which could not be resolved to a "
-                    "function in the project"))
+                     index=self.index, local_ddl=_local_ddl(sites),
+                     unanalysed=tuple(self.unanalysed))
 
     # --- SQL sites ---------------------------------------------------------------------------
     def _sites(self) -> list[SqlSite]:
         sites: list[SqlSite] = []
         executors: dict[tuple[str, str], list[ExecuteFact]] = {}
+        imported = project_drivers(self.files)
         for facts in self.index.files.values():
             for execute in facts.executes:
+                where = Location(facts.path, execute.line, execute.col)
+                if execute.project_wide and execute.driver not in imported:
+                    # a distinctive name, but the project never imports its driver
+                    self.unanalysed.append(Unanalysed(where, NotAnalysed.UNKNOWN_DRIVER))
+                    continue
                 path = facts.path
                 if isinstance(execute.sql, RefArg):
                     text = self.index.constant(execute.sql.module, execute.sql.name)
@@ -249,6 +297,8 @@ class _Linker:
                     sites.append(SqlSite(facts.module, path, execute.sql.text, execute))
                 elif isinstance(execute.sql, ParamArg) and execute.function:
                     executors.setdefault((facts.module, execute.function), []).append(execute)
+                else:
+                    self.unanalysed.append(Unanalysed(where, NotAnalysed.COMPUTED_SQL))
             for text in facts.ddl:
                 sites.append(SqlSite(facts.module, facts.path, text, None))
         sites.extend(self._executor_calls(executors))
@@ -280,33 +330,37 @@ class _Linker:
                                        Text(rendered.text, (), (), call.line, call.col), None))
         return out
 
+    def _constant_at_home(self, module: str, name: str) -> tuple[Text, str] | None:
+        """An imported SQL constant and the module whose file holds its text."""
+        text = self.index.constant(module, name)
+        if text is None:
+            return None
+        home = self.index.find_module(module)
+        return text, home if home is not None and home in self.index.files else ""
+
     def _executor_calls(self, executors: dict[tuple[str, str], list[ExecuteFact]]
                         ) -> list[SqlSite]:
-        """``def run(self, sql, params): self.conn.execute(sql, params)``, called with SQL."""
-        out: list[SqlSite] = []
-        for _ in range(3):
-            found: dict[tuple[str, str], list[ExecuteFact]] = {}
-            for module, call, target, args in self.resolved:
-                for execute in executors.get((target.module, target.function.qualname), []):
-                    assert isinstance(execute.sql, ParamArg)
-                    sql = args.get(execute.sql.name)
-                    params = _bind_params(execute.params, args)
-                    home = module
-                    if isinstance(sql, RefArg):
-                        # the text's positions are in the file that holds the constant
-                        home = self.index.find_module(sql.module) or module
-                        text = self.index.constant(sql.module, sql.name)
-                        sql = TextArg(text) if text is not None else None
-                    new = ExecuteFact(execute.method, sql if sql is not None else ParamArg(""),
-                                      params, call.function, call.cls, call.line, call.col)
-                    if isinstance(sql, TextArg):
-                        out.append(SqlSite(module, self.index.files[home].path, sql.text, new))
-                    elif isinstance(sql, ParamArg) and sql.name and call.function:
-                        found.setdefault((module, call.function), []).append(
-                            replace(new, sql=sql))
-            if not found:
-                break
-            executors = found
+        """``def run(self, sql, params): self.conn.execute(sql, params)``, called with SQL
+        (wrappers.py); calls that hand a wrapper computed SQL are kept for coverage."""
+        resolved = [(m, call, (t.module, t.function.qualname), args)
+                    for m, call, t, args in self.resolved]
+        lifted, dead = wrappers.lift(executors, resolved, self._constant_at_home)
+        for module, _home, execute in dead:
+            self.unanalysed.append(Unanalysed(
+                Location(self.index.files[module].path, execute.line, execute.col),
+                NotAnalysed.COMPUTED_SQL))
+        called = {t for _, _, t, _ in resolved}
+        for (module, _function), executes in executors.items():
+            if (module, _function) not in called:
+                path = self.index.files[module].path
+                for execute in wrappers.one_path_each(executes):
+                    self.unanalysed.append(Unanalysed(Location(path, execute.line, execute.col),
+                                                      NotAnalysed.NO_CALLER))
+        out = []
+        for module, home, execute in lifted:
+            assert isinstance(execute.sql, TextArg)
+            # the text's positions are in the file that holds it (an imported constant's)
+            out.append(SqlSite(module, self.index.files[home].path, execute.sql.text, execute))
         return out
 
     # --- schema ---------------------------------------------------------------------------------
@@ -525,8 +579,14 @@ class _Linker:
                 if not statement.placeholders.named:
                     continue
                 info = written(statement, self.dialect)
-                if info.kind not in ("insert", "update") or info.table is None or \
-                        text.hole(info.table) is not None:
+                if info.kind not in ("insert", "update"):
+                    continue
+                if info.table is None or text.hole(info.table) is not None:
+                    for r in records:
+                        self.unbound.append(Unbound(
+                            Location(r.path, r.line, r.col), f"record {r.label}",
+                            f"its keys feed the {info.kind.upper()} at {site.path}:"
+                            f"{execute.line}, whose table is computed"))
                     continue
                 reads = tuple(Read(f.name, f.column, True) for f in info.feeds if f.name)
                 extra = statement.placeholders.names - {r.key for r in reads}
@@ -544,6 +604,20 @@ class _Linker:
                     out.append(Binding(r, w, info.table,
                                        Location(site.path, execute.line, execute.col), "inline"))
         return out
+
+
+def _local_ddl(sites: Sequence[SqlSite]
+               ) -> dict[tuple[str, str], tuple[tuple[int, int, str], ...]]:
+    """The literal DDL each function executes, in source order, for ``Model.schema_at``."""
+    out: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+    for site in sites:
+        execute = site.execute
+        if execute is None or execute.function is None or site.text.unknown_holes or \
+                not DDL_HINT.search(site.text.text):
+            continue
+        out.setdefault((site.path, execute.function), []).append(
+            (execute.line, execute.col, site.text.text))
+    return {k: tuple(sorted(set(v))) for k, v in out.items()}
 
 
 def _ident_offset(node: object) -> int | None:

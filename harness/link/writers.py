@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
+from harness.python.calls import Convention
 from harness.python.facts import (
     ExecuteFact,
     KeyArg,
@@ -133,7 +134,7 @@ def _keyed_param(text: Text, statement: exp.Expr, execute: ExecuteFact) -> str |
 
 def _passes_values(execute: ExecuteFact, param: str) -> bool:
     params = execute.params
-    if execute.method == "executemany":
+    if execute.convention is Convention.MANY:
         return True  # a row per dict of the list whose first row gave the column names
     if isinstance(params, ValuesArg):
         return params.param == param

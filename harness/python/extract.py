@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.python import orm
+from harness.python import calls, orm
 from harness.python.facts import (
     Arg,
     CallArg,
@@ -71,7 +71,6 @@ from harness.python.values import (
     to_arg,
 )
 
-EXECUTE_METHODS = frozenset({"execute", "executemany", "executescript"})
 DDL_HINT = re.compile(
     r"\b(create\s+(temp\w*\s+|virtual\s+)?(table|view)|alter\s+table|drop\s+(table|view))\b",
     re.IGNORECASE,
@@ -280,7 +279,8 @@ class Extractor:
             middle = len(self.executes)
             for handler in stmt.handlers:  # type: ignore[attr-defined]
                 self._branch(handler.body, scope)
-            self._try_guard(self.executes[start:middle], self.executes[middle:])
+            self._try_guard(self.executes[start:middle], self.executes[middle:],
+                            self._pos(stmt))
             self._branch(stmt.orelse, scope)  # type: ignore[attr-defined]
             self._body(stmt.finalbody, scope)  # type: ignore[attr-defined]
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -847,6 +847,17 @@ class Extractor:
             if ddl:
                 line, col = self._pos(node)
                 self.ddl[(line, col, ddl)] = Text(ddl, (), (), line, col)
+        if node.args and self._uses("psycopg2", "psycopg") and self._is_psycopg_sql(node):
+            # psycopg ``sql.SQL("SELECT {} FROM t").format(sql.Identifier(c))``: the literal
+            # SQL; what ``format`` puts in (identifiers, literals) are holes
+            value = self.ev(node.args[0], scope)
+            return value if isinstance(value, Text) else None
+        if node.args and self._uses("sqlalchemy") and self._is_sa_text(node):
+            # SQLAlchemy ``text(sql)``: the SQL itself, as an execute site reads it
+            value = self.ev(node.args[0], scope)
+            for extra in (*node.args[1:], *(k.value for k in node.keywords)):
+                self.ev(extra, scope)
+            return value if isinstance(value, Text) else None
         if isinstance(func, ast.Attribute):
             special = self._method_call(node, func, scope)
             if special is not _NOT_SPECIAL:
@@ -862,8 +873,10 @@ class Extractor:
         if callee is None:
             self.ev(func, scope)
             return None
-        if isinstance(func, ast.Attribute) and func.attr in EXECUTE_METHODS and node.args:
-            self._execute(node, func.attr, args, kwargs, scope, line, col)
+        site = self._sql_site(node, func) if isinstance(func, ast.Attribute) and \
+            func.attr in calls.ALL_NAMES else None
+        if site is not None:
+            self._execute(node, site, args, kwargs, scope, line, col)
         elif not self._foreign(callee):
             for arg in node.args:
                 # ``add_filters(where, args)``: the callee may append to the list
@@ -930,7 +943,58 @@ class Extractor:
                      certain=True)
         return record
 
-    def _execute(self, node: ast.Call, method: str, args: list[Value],
+    def _drivers(self) -> frozenset[calls.Driver]:
+        return calls.drivers_imported(frozenset(i.module.split(".")[0] for i in self.imports))
+
+    def _sql_site(self, node: ast.Call, func: ast.Attribute) -> calls.Site | None:
+        """The driver method this call is, by name and what the file imports (calls.py)."""
+        first = node.args[0] if node.args else None
+        site = calls.recognise(func.attr, self._drivers(),
+                               first is not None and self._is_sa_text(first))
+        if site is None:
+            return None
+        receiver = _chain(func.value)
+        if site.driver is not calls.Driver.DBAPI and receiver and receiver[0] in \
+                self.import_map and len(receiver) == 1:
+            imported = self.import_map[receiver[0]]
+            if imported.name is None and calls.IMPORT_NAMES.get(
+                    imported.module.split(".")[0]) is not site.driver:
+                return None  # ``asyncio.run(main())``: a module's function, not a query
+        has_sql = (first is not None and not isinstance(first, ast.Starred)) or any(
+            k.arg == site.method.sql_keyword for k in node.keywords if k.arg)
+        return site if has_sql or site.method.convention is calls.Convention.COLUMNS else None
+
+    def _is_psycopg_sql(self, node: ast.Call) -> bool:
+        """``sql.SQL(...)`` / ``psycopg2.sql.SQL(...)`` / ``SQL(...)`` from psycopg(2).sql."""
+        chain = _chain(node.func)
+        if not chain or chain[-1] != "SQL":
+            return False
+        imported = self.import_map.get(chain[0])
+        if imported is None:
+            return False
+        dotted = imported.module if imported.name is None else f"{imported.module}.{imported.name}"
+        full = ".".join((dotted, *chain[1:]))
+        return full in ("psycopg2.sql.SQL", "psycopg.sql.SQL")
+
+    def _is_sa_text(self, node: ast.expr) -> bool:
+        """``text("...")`` / ``sa.text(...)`` from SQLAlchemy (also ``.bindparams(...)`` on it)."""
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("bindparams", "columns"):
+            node = node.func.value
+        if not isinstance(node, ast.Call):
+            return False
+        chain = _chain(node.func)
+        if not chain or chain[-1] not in calls.SQLALCHEMY_TEXT:
+            return False
+        imported = self.import_map.get(chain[0])
+        if imported is None:
+            return False
+        if len(chain) == 1:
+            return imported.module.split(".")[0] == "sqlalchemy" and imported.name == "text"
+        root = imported.module if imported.name is None else f"{imported.module}.{imported.name}"
+        return root.split(".")[0] == "sqlalchemy"
+
+    def _execute(self, node: ast.Call, site: calls.Site, args: list[Value],
                  kwargs: list[tuple[str | None, Value]], scope: _Scope, line: int,
                  col: int, path_index: int = 0) -> None:
         found: dict[int, int] = {}
@@ -950,7 +1014,7 @@ class Extractor:
                 keys = sorted(found)
                 for n, combo in enumerate(itertools.product(*(range(found[k]) for k in keys))):
                     path = dict(zip(keys, combo))
-                    self._execute(node, method, [resolve(args[0], path),
+                    self._execute(node, site, [resolve(args[0], path),
                                                  *(None for _ in args[1:])],
                                   [(k, None) for k, _ in kwargs], scope, line, col, n + 1)
                 return
@@ -958,11 +1022,23 @@ class Extractor:
                 keys = sorted(found)
                 for n, combo in enumerate(itertools.product(*(range(found[k]) for k in keys))):
                     path = dict(zip(keys, combo))
-                    self._execute(node, method, [resolve(a, path) for a in args],
+                    self._execute(node, site, [resolve(a, path) for a in args],
                                   [(k, resolve(v, path)) for k, v in kwargs], scope, line, col,
                                   n + 1)
                 return
-        sql_value = args[0]
+        method = site.method
+        convention = method.convention
+        named = {k: v for k, v in kwargs if k is not None}
+        positional = [(a, v) for a, v in zip(node.args, args)]
+        if convention is calls.Convention.COLUMNS:
+            sql_value: Value = self._copy_columns(args[0] if node.args else named.get(
+                "table_name"), named, line, col)
+            positional = []
+        elif node.args and not isinstance(node.args[0], ast.Starred):
+            sql_value = args[0]
+            positional = positional[1:]
+        else:
+            sql_value = named.get(method.sql_keyword or "")
         if isinstance(sql_value, Text):
             sql: Arg = TextArg(sql_value)
             self._maybe_ddl(sql_value)
@@ -973,20 +1049,64 @@ class Extractor:
         elif isinstance(sql_value, Ref):
             sql = RefArg(sql_value.module, sql_value.name)
         else:
+            if site.project_wide:
+                return  # a distinctive name, but no SQL in sight: not taken for a query
             sql = UnknownArg()
-        named = {k: v for k, v in kwargs if k is not None}
-        # ``parameters=`` (DB-API), ``params=`` / ``args=`` (wrappers); any other keyword or
-        # ``**kw`` may carry them too: then they are unknown, never assumed absent.
-        params: Value = args[1] if len(args) > 1 else next(
-            (named[k] for k in ("parameters", "params", "args", "values", "bindings")
-             if k in named), None)
-        has_params = len(args) > 1 or bool(kwargs)
+        params: Arg | None = self._params(node, site, positional, named)
         receiver = _chain(node.func.value) if isinstance(node.func, ast.Attribute) else ()
         self.executes.append(ExecuteFact(
-            method, sql, to_arg(params) if has_params else None, scope.function, scope.cls,
-            line, col, scope.branch > 0, other_db=bool(receiver) and receiver[0] in
-            scope.other_dbs, path=path_index,
+            node.func.attr if isinstance(node.func, ast.Attribute) else "execute", sql, params,
+            scope.function, scope.cls, line, col, scope.branch > 0,
+            other_db=bool(receiver) and receiver[0] in scope.other_dbs,
+            convention=convention, driver=site.driver.value, project_wide=site.project_wide,
+            path=path_index,
         ))
+
+    def _params(self, node: ast.Call, site: calls.Site, positional: list[tuple[ast.expr, Value]],
+                named: dict[str, Value]) -> Arg | None:
+        """The parameters as the driver receives them; ``UnknownArg`` when they cannot be
+        known (``**kw``, a keyword the table does not name, an ambiguous driver)."""
+        method = site.method
+        convention = method.convention
+        unknown_kw = any(k.arg is None or (k.arg not in method.params_keywords and k.arg !=
+                                           method.sql_keyword and k.arg not in method.ignored)
+                         for k in node.keywords)
+        if convention in (calls.Convention.SCRIPT, calls.Convention.COLUMNS):
+            return None
+        if convention is calls.Convention.SPREAD:
+            if site.ambiguous or unknown_kw:
+                return UnknownArg()
+            if not positional:
+                return None
+            items: list[Value] = [v for _, v in positional]  # ``*xs`` is already a Spread
+            return to_arg(Seq(tuple(items)))
+        if positional:
+            first_node, first = positional[0]
+            if isinstance(first_node, ast.Starred) or len(positional) > 1:
+                return UnknownArg()  # ``execute(sql, *args)`` on a DB-API cursor: not judged
+            return to_arg(first)
+        given = next((named[k] for k in method.params_keywords if k in named), None)
+        if given is not None:
+            return UnknownArg() if unknown_kw else to_arg(given)
+        return UnknownArg() if unknown_kw else None
+
+    @staticmethod
+    def _copy_columns(table: Value, named: dict[str, Value], line: int, col: int) -> Value:
+        """asyncpg ``copy_records_to_table(table, records=..., columns=[...])``: the columns it
+        copies into, as the INSERT column list they amount to (None when not literal)."""
+        columns = named.get("columns")
+        schema = named.get("schema_name")
+        if not isinstance(table, Text) or table.holes or not isinstance(columns, Seq) or \
+                not columns.items or not all(isinstance(c, Text) and not c.holes
+                                             for c in columns.items):
+            return None
+        names = [c.text for c in columns.items if isinstance(c, Text)]
+        qualified = table.text
+        if isinstance(schema, Text) and not schema.holes:
+            qualified = f"{schema.text}.{table.text}"
+        marks = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+        return Text(f"INSERT INTO {qualified} ({', '.join(names)}) VALUES ({marks})", (), (),
+                    line, col)
 
     def _callee(self, func: ast.expr, scope: _Scope) -> Callee | None:
         chain = _chain(func)
@@ -1058,6 +1178,11 @@ class Extractor:
                 line, col = self._pos(node)
                 return self._hole(None, line, col)
             return self._join(receiver, items, node)
+        if isinstance(receiver, Text) and ((attr in ("bindparams", "columns") and self._uses(
+                "sqlalchemy")) or (attr == "as_string" and self._uses("psycopg2", "psycopg"))):
+            for a in (*node.args, *(k.value for k in node.keywords)):
+                self.ev(a, scope)
+            return receiver  # ``text(sql).bindparams(...)``: still that SQL
         if isinstance(receiver, Text) and attr == "format":
             return self._format(receiver, node, scope)
         if isinstance(receiver, Text) and attr in ("strip", "lstrip", "rstrip", "upper",
@@ -1195,7 +1320,8 @@ class Extractor:
         return out
 
     # --- migration guards ------------------------------------------------------------------------
-    def _try_guard(self, probes: list[ExecuteFact], actions: list[ExecuteFact]) -> None:
+    def _try_guard(self, probes: list[ExecuteFact], actions: list[ExecuteFact],
+                   block: tuple[int, int]) -> None:
         probe = next((e.sql.text for e in reversed(probes) if isinstance(e.sql, TextArg)
                       and PROBE_HINT.match(e.sql.text.text)), None)
         if probe is None:
@@ -1203,7 +1329,7 @@ class Extractor:
         for action in actions:
             if isinstance(action.sql, TextArg) and ADD_COLUMN_HINT.search(action.sql.text.text):
                 self.guards.append(GuardFact("try", probe, None, action.sql.text, action.line,
-                                             action.col))
+                                             action.col, block))
 
     def _membership_guard(self, stmt: ast.If, scope: _Scope,
                           actions: list[ExecuteFact]) -> None:
@@ -1217,7 +1343,8 @@ class Extractor:
         for action in actions:
             if isinstance(action.sql, TextArg) and ADD_COLUMN_HINT.search(action.sql.text.text):
                 self.guards.append(GuardFact("membership", scope.last_pragma, test.left.value,
-                                             action.sql.text, action.line, action.col))
+                                             action.sql.text, action.line, action.col,
+                                             self._pos(stmt)))
 
     # --- DDL anywhere ---------------------------------------------------------------------------
     def _maybe_ddl(self, text: Text) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.python.calls import Convention
 from harness.python.text import PARAM, Text
 
 
@@ -168,7 +169,7 @@ class CallFact:
 
 @dataclass(frozen=True)
 class ExecuteFact:
-    method: str  # execute, executemany, executescript
+    method: str  # the method called: execute, executemany, fetchrow, run, ...
     sql: Arg  # TextArg when known, ParamArg when handed in, RefArg when imported
     params: Arg | None
     function: str | None
@@ -177,6 +178,9 @@ class ExecuteFact:
     col: int
     guarded: bool = False  # inside try/if: may be a probe for an old schema
     other_db: bool = False  # on a connection to a database the caller names, opened here
+    convention: Convention = Convention.ONE  # how ``params`` reaches the SQL (calls.py)
+    driver: str = "dbapi"  # the library whose method this is (calls.Driver values)
+    project_wide: bool = False  # a site only if the project imports ``driver`` somewhere
     path: int = 0  # SQL built along branches: which path (1, 2, ...) this execute is; 0: the one
 
 
@@ -193,6 +197,7 @@ class GuardFact:
     action: Text  # the DDL the guard runs
     line: int
     col: int
+    block: tuple[int, int] = (0, 0)  # the ``if`` / ``try`` statement: one guard, many actions
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from harness.python.calls import SCHEMA_METHODS
 from harness.python.facts import (
     Arg,
     Callee,
@@ -41,7 +42,7 @@ TABLE_INFO = re.compile(r"\s*pragma\s+(?:\w+\.)?table_x?info\s*\(\s*[\"'`\[]?(\w
 SCHEMA_SQL = re.compile(r"\b(create|alter|drop)\s|\buser_version\b", re.IGNORECASE)
 DDL_TEXT = re.compile(r"\b(create\s+(temp\w*\s+)?table|alter\s+table|drop\s+table)\b",
                       re.IGNORECASE)
-EXECUTE_METHODS = frozenset({"execute", "executescript"})
+EXECUTE_METHODS = SCHEMA_METHODS
 OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!=", ast.Gt: ">", ast.GtE: ">="}
 FLIP = {"<": ">", "<=": ">=", "==": "==", "!=": "!=", ">": "<", ">=": "<="}
 NEGATED = {"<": ">=", "<=": ">", "==": "!=", "!=": "==", ">": "<=", ">=": "<"}

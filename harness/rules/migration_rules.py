@@ -92,11 +92,27 @@ def _probe(guard: GuardFact, dialect: str) -> tuple[str, frozenset[str]] | None:
     return None
 
 
+def _batches(guards: tuple[GuardFact, ...], dialect: str) -> frozenset[tuple[int, int]]:
+    """The guard blocks that add one of the columns they probe: a batch migration (probe
+    ``score``, add ``score`` and ``source`` together) is one change, judged by its probe."""
+    out: set[tuple[int, int]] = set()
+    for guard in guards:
+        probe = _probe(guard, dialect)
+        if probe is None or guard.block == (0, 0):
+            continue
+        table, probed = probe
+        if any(fold(t) == fold(table) and fold(c) in probed
+               for t, c, _ in _added_columns(guard.action.text, dialect)):
+            out.add(guard.block)
+    return frozenset(out)
+
+
 def check_guard_mismatch(model: Model) -> Iterator[Diagnostic]:
     for facts in model.files:
+        batches = _batches(facts.guards, model.dialect)
         for guard in facts.guards:
             probe = _probe(guard, model.dialect)
-            if probe is None:
+            if probe is None or guard.block in batches:
                 continue
             table, probed = probe
             for added_table, column, offset in _added_columns(guard.action.text, model.dialect):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from harness.config import DIALECTS
 from harness.diagnostics import Diagnostic, Related, Severity
 from harness.link.model import Model
+from harness.python.calls import Convention
 from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_sites import ParsedSite, parsed_sites
@@ -27,7 +28,7 @@ def schema_at(model: Model, ps: ParsedSite, st: Statement) -> Schema:
     """The schema ``st`` runs against: in a ``.sql`` history script (update1.sql, a
     migrations.sql), the schema at that step (harness/sql/history.py); else the project's."""
     if ps.site.module or ps.site.execute is not None or not ps.site.path.endswith(".sql"):
-        return model.schema
+        return model.schema_at(ps.site)  # with the tables its own function made (TEMP, RENAME)
     found = _REPLAYS.get(id(model))
     if found is None or found[0] is not model:
         scripts = [(s.path, parse_sql(s.text.text, model.dialect).statements)
@@ -220,13 +221,14 @@ def _param_problem(ps: ParsedSite) -> str | None:
     if execute is None or ps.site.text.dynamic_placeholders or ps.parsed.errors:
         return None
     items = [st.placeholders for st in ps.parsed.statements]
-    if not items or any(p.mixed for p in items) or execute.method == "executescript":
+    if not items or any(p.mixed for p in items) or execute.convention in (
+            Convention.SCRIPT, Convention.COLUMNS):
         return None
     if any(st.category == "command" for st in ps.parsed.statements):
         return None  # sqlglot swallowed the statement whole: its placeholders are unseen
     positional = sum(p.positional_count for p in items)
     named = frozenset().union(*(p.names for p in items))
-    rows = _rows(execute.params, execute.method)
+    rows = _rows(execute.params, execute.convention)
     if rows is None:
         return None
     for row in rows:
@@ -236,11 +238,15 @@ def _param_problem(ps: ParsedSite) -> str | None:
     return None
 
 
-def _rows(params: object, method: str) -> list[object] | None:
-    """The parameter rows to compare, or None when they are not literally known."""
+def _rows(params: object, convention: Convention) -> list[object] | None:
+    """The parameter rows to compare, or None when they are not literally known.
+    SQLAlchemy/``databases`` binds (``BINDS``) take a mapping or a list of mappings: only
+    their absence is judged here."""
     if params is None:
         return [()]
-    if method == "executemany":
+    if convention is Convention.BINDS:
+        return None
+    if convention is Convention.MANY:
         if isinstance(params, SeqArg) and params.items and all(
                 isinstance(i, SeqArg) for i in params.items):
             return list(params.items)
