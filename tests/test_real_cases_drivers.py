@@ -849,3 +849,42 @@ def test_aiosqlite_execute_fetchall(tmp_path: Path) -> None:
         if importlib.util.find_spec("aiosqlite") is not None:
             result = run_app(tmp_path / col, "import handlers; handlers.get_pins('h')")
             assert ("no such column: lable" in result) if expected else result == "ok"
+
+
+def test_project_wrapper_named_like_the_driver_method(tmp_path: Path) -> None:
+    """``self.db.execute(sql, (a, b))`` where ``db`` is the app's own ``Database`` whose
+    ``execute(sql, params)`` calls asyncpg's ``pool.execute(sql, *params)``: the call is the
+    wrapper's, judged through it (two parameters for two placeholders), not asyncpg's own
+    ``*args`` (which would see one)."""
+    db = '''
+        import asyncpg
+
+
+        class Database:
+            def __init__(self, pool):
+                self.pool = pool
+
+            @classmethod
+            async def connect(cls, dsn):
+                return cls(await asyncpg.create_pool(dsn))
+
+            async def execute(self, sql, params=()):
+                return await self.pool.execute(sql, *params)
+    '''
+    store = '''
+        import asyncpg
+
+        from notes.db import Database
+
+
+        class NoteStore:
+            def __init__(self, pool):
+                self.db = Database(pool)
+
+            async def add(self, owner, body):
+                await self.db.execute("INSERT INTO notes (owner, body) VALUES ($1, $2)", {args})
+    '''
+    for args, expected in (("(owner, body)", set()), ("(owner,)", {("param-count", None)})):
+        files = {"schema.sql": ASYNCPG_SCHEMA, "notes/db.py": db,
+                 "notes/store.py": store.replace("{args}", args)}
+        assert found(tmp_path / str(len(args)), files, "postgres") == expected

@@ -278,8 +278,13 @@ class _Linker:
         sites: list[SqlSite] = []
         executors: dict[tuple[str, str], list[ExecuteFact]] = {}
         imported = project_drivers(self.files)
+        # a call that resolves to the project's own function is that function (a wrapper whose
+        # own SQL site is judged with this call's arguments), not the driver's method
+        to_project = {(m, call.line, call.col) for m, call, _, _ in self.resolved}
         for facts in self.index.files.values():
             for execute in facts.executes:
+                if (facts.module, execute.line, execute.col) in to_project:
+                    continue
                 where = Location(facts.path, execute.line, execute.col)
                 if execute.project_wide and execute.driver not in imported:
                     # a distinctive name, but the project never imports its driver
