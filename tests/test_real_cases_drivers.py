@@ -888,3 +888,28 @@ def test_project_wrapper_named_like_the_driver_method(tmp_path: Path) -> None:
         files = {"schema.sql": ASYNCPG_SCHEMA, "notes/db.py": db,
                  "notes/store.py": store.replace("{args}", args)}
         assert found(tmp_path / str(len(args)), files, "postgres") == expected
+
+
+def test_call_typed_by_a_protocol_stub_stays_a_driver_site(tmp_path: Path) -> None:
+    """``db: DatabaseProtocol`` whose ``fetchrow`` is a stub (``...``): the call still runs
+    asyncpg's ``fetchrow``, so its SQL is checked (the misspelt column is reported)."""
+    files = {
+        "schema.sql": ASYNCPG_SCHEMA,
+        "notes/db.py": ASYNCPG_POOL + '''
+
+from typing import Any, Protocol
+
+
+class DatabaseProtocol(Protocol):
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        ...
+''',
+        "notes/store.py": '''
+            from notes.db import DatabaseProtocol
+
+
+            async def latest(db: DatabaseProtocol, owner: int):
+                return await db.fetchrow("SELECT id FROM notes WHERE ownr = $1", owner)
+        ''',
+    }
+    assert found(tmp_path, files, "postgres") == {("unknown-column", "ownr")}

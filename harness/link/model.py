@@ -278,9 +278,13 @@ class _Linker:
         sites: list[SqlSite] = []
         executors: dict[tuple[str, str], list[ExecuteFact]] = {}
         imported = project_drivers(self.files)
-        # a call that resolves to the project's own function is that function (a wrapper whose
-        # own SQL site is judged with this call's arguments), not the driver's method
-        to_project = {(m, call.line, call.col) for m, call, _, _ in self.resolved}
+        # a call that resolves to the project's own query wrapper (a function that runs SQL it
+        # is handed) is that wrapper's, judged through it, not the driver's method of the same
+        # name; a call resolving to a stub (a Protocol's ``...``) stays the driver's
+        wrapper_keys = {(f.module, e.function) for f in self.index.files.values()
+                        for e in f.executes if isinstance(e.sql, ParamArg) and e.function}
+        to_project = {(m, call.line, call.col) for m, call, t, _ in self.resolved
+                      if (t.module, t.function.qualname) in wrapper_keys}
         for facts in self.index.files.values():
             for execute in facts.executes:
                 if (facts.module, execute.line, execute.col) in to_project:
