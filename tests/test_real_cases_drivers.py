@@ -913,3 +913,29 @@ class DatabaseProtocol(Protocol):
         ''',
     }
     assert found(tmp_path, files, "postgres") == {("unknown-column", "ownr")}
+
+
+def test_data_modifying_cte_columns_belong_to_its_own_target(tmp_path: Path) -> None:
+    """``WITH ins AS (INSERT INTO entries ... ON CONFLICT (message_id) ...) INSERT INTO
+    starrers ...``: the CTE's ON CONFLICT key is an ``entries`` column, not a ``starrers``
+    one (PostgreSQL: "Data-Modifying Statements in WITH"; the shape is the clean corpus
+    project Rapptz/RoboDanny's cogs/stars.py, shared/realworld/corpus.json). The outer
+    statement's own columns are still checked."""
+    schema = ("CREATE TABLE entries (id serial PRIMARY KEY, message_id bigint UNIQUE);\n"
+              "CREATE TABLE starrers (id serial PRIMARY KEY, author_id bigint, entry_id int);\n")
+    store = '''
+        import asyncpg
+
+
+        async def star(conn, message_id, author_id):
+            return await conn.fetchrow("""WITH ins AS (
+                INSERT INTO entries (message_id) VALUES ($1)
+                ON CONFLICT (message_id) DO NOTHING RETURNING id)
+                INSERT INTO starrers (author_id, {col})
+                SELECT $2, e.id FROM (SELECT id FROM ins UNION ALL
+                    SELECT id FROM entries WHERE message_id = $1 LIMIT 1) AS e
+                RETURNING entry_id""", message_id, author_id)
+    '''
+    for col, expected in (("entry_id", set()), ("entryid", {("unknown-column", "entryid")})):
+        files = {"schema.sql": schema, "stars.py": store.replace("{col}", col)}
+        assert found(tmp_path / col, files, "postgres") == expected
