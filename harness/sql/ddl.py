@@ -17,7 +17,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokenizer_core import Token
 
 from harness.sql.parse import Statement, _dialect, type_text
-from harness.sql.schema import Column, Schema, Table, canonical_default, fold
+from harness.sql.schema import Column, Schema, Table, canonical_default, fold, qualified_name
 
 
 class DdlConflict(Exception):
@@ -25,10 +25,12 @@ class DdlConflict(Exception):
 
 
 def table_name(node: exp.Expr | None) -> str | None:
+    """The table a DDL statement names: ``t``, or ``s.t`` for a schema other than the
+    default one (PostgreSQL docs, "Schemas": ``statistics.user`` is not ``public.user``)."""
     if isinstance(node, exp.Schema):
         node = node.this
     if isinstance(node, exp.Table):
-        return node.name or None
+        return qualified_name(node.name, node.db) if node.name else None
     return None
 
 

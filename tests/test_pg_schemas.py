@@ -1,0 +1,71 @@
+"""Tables in PostgreSQL schemas other than ``public`` (PostgreSQL docs, "Schemas").
+
+``CREATE TABLE statistics.user`` makes a second table; it neither replaces nor widens the
+table ``"user"`` in the default schema.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import assert_rules, findings
+
+TWO_USERS = """
+    CREATE SCHEMA statistics;
+    CREATE TABLE "user" (id SERIAL PRIMARY KEY, musicbrainz_id TEXT NOT NULL, auth_token TEXT);
+    CREATE TABLE statistics.user (id SERIAL PRIMARY KEY, user_id INTEGER NOT NULL, data TEXT);
+"""
+
+
+def _check(tmp_path: Path, schema: str, code: str) -> list:
+    return findings(tmp_path, {"schema.sql": schema, "app.py": code}, dialect="postgres")
+
+
+def test_bare_name_is_the_default_schema_table(tmp_path: Path) -> None:
+    code = """
+        def get(conn, name):
+            return conn.execute('SELECT id, auth_token FROM "user" WHERE musicbrainz_id = %s',
+                                (name,)).fetchone()
+    """
+    assert_rules(_check(tmp_path, TWO_USERS, code))
+
+
+def test_bare_name_still_judged_against_the_default_schema_table(tmp_path: Path) -> None:
+    code = """
+        def get(conn, name):
+            return conn.execute('SELECT user_id FROM "user" WHERE musicbrainz_id = %s',
+                                (name,)).fetchone()
+    """
+    assert_rules(_check(tmp_path, TWO_USERS, code), "unknown-column")
+
+
+def test_index_on_the_default_schema_table(tmp_path: Path) -> None:
+    ok = TWO_USERS + 'CREATE INDEX auth_token_ndx_user ON "user" (auth_token);\n'
+    assert_rules(_check(tmp_path, ok, "X = 1\n"))
+
+
+def test_index_naming_the_other_schema_tables_column(tmp_path: Path) -> None:
+    bad = TWO_USERS + 'CREATE INDEX data_ndx_user ON "user" (data);\n'
+    assert_rules(_check(tmp_path, bad, "X = 1\n"), "ddl-unknown-column")
+
+
+ONLY_QUALIFIED = """
+    CREATE SCHEMA app;
+    CREATE TABLE app.items (id SERIAL PRIMARY KEY, title TEXT NOT NULL);
+"""
+
+
+def test_bare_name_reaches_the_one_qualified_table(tmp_path: Path) -> None:
+    code = """
+        def get(conn):
+            return conn.execute('SELECT id, title FROM items').fetchall()
+    """
+    assert_rules(_check(tmp_path, ONLY_QUALIFIED, code))
+
+
+def test_bare_name_of_the_one_qualified_table_still_judged(tmp_path: Path) -> None:
+    code = """
+        def get(conn):
+            return conn.execute('SELECT id, price FROM items').fetchall()
+    """
+    assert_rules(_check(tmp_path, ONLY_QUALIFIED, code), "unknown-column")
