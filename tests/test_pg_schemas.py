@@ -69,3 +69,22 @@ def test_bare_name_of_the_one_qualified_table_still_judged(tmp_path: Path) -> No
             return conn.execute('SELECT id, price FROM items').fetchall()
     """
     assert_rules(_check(tmp_path, ONLY_QUALIFIED, code), "unknown-column")
+
+
+def test_rename_keeps_the_table_in_its_schema(tmp_path: Path) -> None:
+    schema = TWO_USERS + (
+        "CREATE TABLE statistics.user_new (id SERIAL PRIMARY KEY, stats_range TEXT);\n"
+        "DROP TABLE statistics.user;\n"
+        'ALTER TABLE statistics.user_new RENAME TO "user";\n')
+    good = """
+        def get(conn, name):
+            return conn.execute('SELECT auth_token FROM "user" WHERE musicbrainz_id = %s',
+                                (name,)).fetchone()
+    """
+    assert_rules(_check(tmp_path, schema, good))
+    bad = """
+        def get(conn, name):
+            return conn.execute('SELECT stats_range FROM "user" WHERE musicbrainz_id = %s',
+                                (name,)).fetchone()
+    """
+    assert_rules(_check(tmp_path / "b", schema, bad), "unknown-column")

@@ -324,7 +324,13 @@ class SchemaBuilder:
                 raise DdlConflict(f"no such column: {', '.join(sorted(gone))}")
             return table.with_columns(tuple(c for c in table.columns if c.key not in gone))
         if isinstance(action, exp.AlterRename):
+            # the table stays in its schema: ``ALTER TABLE s.a RENAME TO b`` makes ``s.b``
+            # (PostgreSQL docs, ALTER TABLE: "RENAME ... changes the name of a table";
+            # SET SCHEMA moves it)
             new_name = table_name(action.this)
+            home, dot, _ = table.name.rpartition(".")
+            if new_name and dot and "." not in new_name:
+                new_name = f"{home}.{new_name}"
             return replace(table, name=new_name) if new_name else table
         if isinstance(action, exp.AlterColumn):
             return _alter_column(table, action, self.dialect)
