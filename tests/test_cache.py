@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness import store
 from harness.check import run_check
 from harness.config import Config
@@ -83,6 +85,7 @@ def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     assert run(tmp_path).stats.extracted == 0  # healed: stored again
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_concurrent_runs_are_safe(tmp_path: Path) -> None:
     write_project(tmp_path, FILES)
     cmd = [sys.executable, "-m", "harness", "check", "--format", "json"]
@@ -137,6 +140,7 @@ def test_cached_statements_rebuild_their_tree_only_when_asked() -> None:
     assert isinstance(again.node, exp.Expr)  # rebuilt once, then kept
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_a_second_process_answers_statements_from_the_memo(tmp_path: Path) -> None:
     """Across processes (a real CLI run each): after an edit to a file without SQL, every
     statement answer comes from the memo of the run before."""

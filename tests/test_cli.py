@@ -145,6 +145,7 @@ def test_permission_denied(tmp_path: Path) -> None:  # pragma: no cover - CI run
     assert proc.returncode == 1 and "cannot read" in proc.stdout
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_rule_docs(tmp_path: Path) -> None:
     proc = dbh(tmp_path, "rule", "key-without-column")
     assert proc.returncode == 0
@@ -155,6 +156,7 @@ def test_rule_docs(tmp_path: Path) -> None:
     assert dbh(tmp_path, "rule", "DBH102").stdout.startswith("# DBH102 unknown-column")
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_contracts_command(tmp_path: Path) -> None:
     write_project(tmp_path, BAD)
     text = dbh(tmp_path, "contracts").stdout
@@ -164,6 +166,7 @@ def test_contracts_command(tmp_path: Path) -> None:
     assert dbh(tmp_path, "contracts", "--format", "mermaid").stdout.startswith("flowchart")
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_baseline(tmp_path: Path) -> None:
     write_project(tmp_path, BAD)
     base = tmp_path / "baseline.json"
@@ -191,6 +194,7 @@ def test_console_script_is_installed() -> None:
     assert proc.returncode == 0 and proc.stdout.startswith("dbharness ")
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_run_from_a_subdirectory_uses_the_project_root(tmp_path: Path) -> None:
     write_project(tmp_path, BAD)
     (tmp_path / "pyproject.toml").write_text("[tool.dbharness]\npaths = ['.']\n")
@@ -204,6 +208,7 @@ def test_run_from_a_subdirectory_uses_the_project_root(tmp_path: Path) -> None:
 
 # --- exit codes you can trust (issue 17) ---------------------------------------------------
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     write_project(tmp_path, BAD)
     for args in (("does-not-exist",), ("app.py", "src/"), ("missing.sql",)):
@@ -215,6 +220,7 @@ def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     assert dbh(tmp_path, "check", "--no-cache", "app.py").returncode == 1  # near miss
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_a_run_that_checks_no_file_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     (tmp_path / "docs").mkdir()
@@ -257,6 +263,7 @@ def test_a_run_that_checks_no_file_is_a_usage_error(tmp_path: Path) -> None:
     ("binding = [{record = 'a.py:x', table = 't', writer = ['m:f']}]", "binding.writer"),
     ("dbharness = 3", "unknown setting 'dbharness'"),
 ])
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_malformed_config_names_the_key_and_type(tmp_path: Path, setting: str,
                                                  words: str) -> None:
     write_project(tmp_path, BAD)
@@ -287,6 +294,7 @@ def test_non_table_sections(tmp_path: Path, text: str) -> None:
         assert "[tool.dbharness]: expected a table" in proc.stderr
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_command_line_numbers_are_range_checked(tmp_path: Path) -> None:
     write_project(tmp_path, BAD)
     for args in (("check", "--jobs", "-1"), ("check", "--jobs", "100000"),
@@ -449,6 +457,7 @@ def run_on_pty(cwd: Path, args: list[str], env: dict[str, str],
     return b"".join(chunks).decode("utf-8", "replace"), piped
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_colour_on_a_terminal_only_and_never_with_no_color(tmp_path: Path) -> None:
     write_project(tmp_path, BAD)
     on_tty, _ = run_on_pty(tmp_path, ["check", "--no-cache"], {})
@@ -478,6 +487,7 @@ def init(path):
 '''
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_progress_line_on_a_terminal_for_slow_runs(tmp_path: Path) -> None:
     """A run that sleeps past two seconds (an entry point that takes its time) shows a
     progress line on a terminal stderr, erased at the end; none when stderr is a pipe."""

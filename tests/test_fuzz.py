@@ -108,6 +108,7 @@ def python_sources(draw: st.DrawFn) -> str:
 
 @settings(max_examples=200, deadline=None)
 @given(python_sources())
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_extractor_never_raises_on_valid_python(source: str) -> None:
     facts = extract_source(source, "fuzz.py", "fuzz")
     assert facts.path == "fuzz.py"
@@ -115,6 +116,7 @@ def test_extractor_never_raises_on_valid_python(source: str) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300) | python_sources().map(str.encode))
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_reading_arbitrary_bytes_never_raises(data: bytes) -> None:
     path = Path("/tmp/dbharness-fuzz-input.py")
     path.write_bytes(data)

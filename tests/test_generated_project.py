@@ -33,6 +33,7 @@ def _planted(root: Path) -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("seed", [3, 11])
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_exactly_the_planted_stray_keys(tmp_path: Path, seed: int) -> None:
     generate(tmp_path, 12_000, seed)
     planted = _planted(tmp_path)
@@ -54,6 +55,7 @@ def test_parallel_extraction_matches_serial(tmp_path: Path) -> None:
     assert serial.diagnostics == parallel.diagnostics
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_speed_benchmark_prints_its_table(tmp_path: Path) -> None:
     """benchmarks/check_speed.py end to end on a tiny project (numbers are not asserted:
     the machines are shared; the script must run and report every row)."""

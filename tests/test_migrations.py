@@ -320,6 +320,7 @@ def test_round_trip_through_the_writer(tmp_path: Path) -> None:
     assert problems and "key 'in_stock'" in problems[0]
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_cli_json_and_exit_codes(tmp_path: Path) -> None:
     root = make_app(tmp_path, {"app_good": GOOD, "app_bad": MISSING_ALTER}, {"v1.sql": LEGACY})
 
@@ -343,6 +344,7 @@ def test_cli_json_and_exit_codes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("checks", [("schema", "rows", "integrity", "idempotent", "crash-safe",
                                      "round-trip")])
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_reference_app_passes_on_its_snapshots(checks: tuple[str, ...]) -> None:
     from harness.check import build_model
     from harness.migrations.roundtrip import make_roundtrip

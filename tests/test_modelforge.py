@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness.check import run_check
 from harness.config import Config
 
@@ -150,6 +152,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
                           cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_quick_start_shows_the_bug_then_the_fixed_app_clean() -> None:
     """The README's first quick-start command, on the two bundled states, from the repo root."""
     before = _cli("--config", "examples/modelforge-before-fix/pyproject.toml")

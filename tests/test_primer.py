@@ -152,6 +152,7 @@ def mirror(tmp_path: Path) -> tuple[Path, str, str]:
     return mirrors, buggy, fixed
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_a_real_run_catches_the_bug_and_writes_byte_identical_results(
         mirror: tuple[Path, str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tool = run.default_tool()

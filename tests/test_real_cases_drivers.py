@@ -849,3 +849,93 @@ def test_aiosqlite_execute_fetchall(tmp_path: Path) -> None:
         if importlib.util.find_spec("aiosqlite") is not None:
             result = run_app(tmp_path / col, "import handlers; handlers.get_pins('h')")
             assert ("no such column: lable" in result) if expected else result == "ok"
+
+
+def test_project_wrapper_named_like_the_driver_method(tmp_path: Path) -> None:
+    """``self.db.execute(sql, (a, b))`` where ``db`` is the app's own ``Database`` whose
+    ``execute(sql, params)`` calls asyncpg's ``pool.execute(sql, *params)``: the call is the
+    wrapper's, judged through it (two parameters for two placeholders), not asyncpg's own
+    ``*args`` (which would see one)."""
+    db = '''
+        import asyncpg
+
+
+        class Database:
+            def __init__(self, pool):
+                self.pool = pool
+
+            @classmethod
+            async def connect(cls, dsn):
+                return cls(await asyncpg.create_pool(dsn))
+
+            async def execute(self, sql, params=()):
+                return await self.pool.execute(sql, *params)
+    '''
+    store = '''
+        import asyncpg
+
+        from notes.db import Database
+
+
+        class NoteStore:
+            def __init__(self, pool):
+                self.db = Database(pool)
+
+            async def add(self, owner, body):
+                await self.db.execute("INSERT INTO notes (owner, body) VALUES ($1, $2)", {args})
+    '''
+    for args, expected in (("(owner, body)", set()), ("(owner,)", {("param-count", None)})):
+        files = {"schema.sql": ASYNCPG_SCHEMA, "notes/db.py": db,
+                 "notes/store.py": store.replace("{args}", args)}
+        assert found(tmp_path / str(len(args)), files, "postgres") == expected
+
+
+def test_call_typed_by_a_protocol_stub_stays_a_driver_site(tmp_path: Path) -> None:
+    """``db: DatabaseProtocol`` whose ``fetchrow`` is a stub (``...``): the call still runs
+    asyncpg's ``fetchrow``, so its SQL is checked (the misspelt column is reported)."""
+    files = {
+        "schema.sql": ASYNCPG_SCHEMA,
+        "notes/db.py": ASYNCPG_POOL + '''
+
+from typing import Any, Protocol
+
+
+class DatabaseProtocol(Protocol):
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        ...
+''',
+        "notes/store.py": '''
+            from notes.db import DatabaseProtocol
+
+
+            async def latest(db: DatabaseProtocol, owner: int):
+                return await db.fetchrow("SELECT id FROM notes WHERE ownr = $1", owner)
+        ''',
+    }
+    assert found(tmp_path, files, "postgres") == {("unknown-column", "ownr")}
+
+
+def test_data_modifying_cte_columns_belong_to_its_own_target(tmp_path: Path) -> None:
+    """``WITH ins AS (INSERT INTO entries ... ON CONFLICT (message_id) ...) INSERT INTO
+    starrers ...``: the CTE's ON CONFLICT key is an ``entries`` column, not a ``starrers``
+    one (PostgreSQL: "Data-Modifying Statements in WITH"; the shape is the clean corpus
+    project Rapptz/RoboDanny's cogs/stars.py, shared/realworld/corpus.json). The outer
+    statement's own columns are still checked."""
+    schema = ("CREATE TABLE entries (id serial PRIMARY KEY, message_id bigint UNIQUE);\n"
+              "CREATE TABLE starrers (id serial PRIMARY KEY, author_id bigint, entry_id int);\n")
+    store = '''
+        import asyncpg
+
+
+        async def star(conn, message_id, author_id):
+            return await conn.fetchrow("""WITH ins AS (
+                INSERT INTO entries (message_id) VALUES ($1)
+                ON CONFLICT (message_id) DO NOTHING RETURNING id)
+                INSERT INTO starrers (author_id, {col})
+                SELECT $2, e.id FROM (SELECT id FROM ins UNION ALL
+                    SELECT id FROM entries WHERE message_id = $1 LIMIT 1) AS e
+                RETURNING entry_id""", message_id, author_id)
+    '''
+    for col, expected in (("entry_id", set()), ("entryid", {("unknown-column", "entryid")})):
+        files = {"schema.sql": schema, "stars.py": store.replace("{col}", col)}
+        assert found(tmp_path / col, files, "postgres") == expected

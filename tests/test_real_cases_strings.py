@@ -613,3 +613,32 @@ def test_test_on_a_branch_built_list_is_not_an_independent_path(tmp_path: Path) 
 def test_test_on_a_branch_built_list_near_miss_text_still_judged(tmp_path: Path) -> None:
     code = WHERE_JOINED.replace('sql = "SELECT id FROM bins"', 'sql = "SELECT idd FROM bins"')
     check(tmp_path, code, "unknown-column", calls=ALL_FILTERS, error="no such column: idd")
+
+
+WRAPPER = BINS + '''
+
+def run(conn, query, values=()):
+    if values:
+        return conn.execute(query, values).fetchall()
+    return conn.execute(query).fetchall()
+
+
+def by_colour(conn, colour):
+    return run(conn, "SELECT id FROM bins WHERE colour = ?", (colour,))
+'''
+
+
+def test_wrapper_branch_without_values_is_an_alternative(tmp_path: Path) -> None:
+    """``execute(q)`` runs only when no values are given: not judged against a call that
+    gives them."""
+    check(tmp_path, WRAPPER, calls=["setup(conn)", "by_colour(conn, 'red')"])
+
+
+def test_wrapper_branch_near_miss_no_values_given(tmp_path: Path) -> None:
+    code = WRAPPER + '''
+
+def any_colour(conn):
+    return run(conn, "SELECT id FROM bins WHERE colour = ?")
+'''
+    check(tmp_path, code, "param-count", calls=["setup(conn)", "any_colour(conn)"],
+          error="bindings")

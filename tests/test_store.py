@@ -75,6 +75,7 @@ def real_facts(tmp_path_factory: pytest.TempPathFactory) -> list[FileFacts]:
     return _real_facts(_generated(tmp_path_factory.mktemp("generated")))
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_real_facts_round_trip_exactly(real_facts: list[FileFacts]) -> None:
     assert len(real_facts) > 50
     assert sum(len(f.parsed) for f in real_facts) > 100  # statements with trees are covered
@@ -88,6 +89,7 @@ def test_real_facts_round_trip_exactly(real_facts: list[FileFacts]) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_sampled_real_facts_round_trip(real_facts: list[FileFacts], data: st.DataObject) -> None:
     """Property: decode(encode(f)) == f, over real facts and random pieces cut from them."""
     facts = data.draw(st.sampled_from(real_facts))

@@ -95,6 +95,7 @@ def test_payload_is_real(tmp_path: Path) -> None:
     assert marker.is_dir()
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_committed_pickles_never_run(tmp_path: Path) -> None:
     project = tmp_path / "project"
     write_project(project, {**CLEAN, "r1.py": BUGGY_R1})
@@ -119,6 +120,7 @@ def test_committed_pickles_never_run(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_a_config_naming_a_cache_folder_is_refused(tmp_path: Path) -> None:
     project = tmp_path / "project"
     write_project(project, {**CLEAN, "pyproject.toml":
@@ -143,6 +145,7 @@ def _user_cache_of(project: Path, base: Path) -> Path:
     return found
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_committed_clean_facts_rekeyed_to_a_buggy_file_hide_nothing(tmp_path: Path) -> None:
     """The attacker's cache: the clean file's real facts and answers, re-keyed to the buggy
     file's stat data and sha256, committed in every format and place caches ever had."""
@@ -172,6 +175,7 @@ def test_committed_clean_facts_rekeyed_to_a_buggy_file_hide_nothing(tmp_path: Pa
     assert dbh(project, "check", "--no-cache").stdout == proc.stdout
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_a_dangling_gitignore_symlink_writes_nothing_outside(tmp_path: Path) -> None:
     project = tmp_path / "project"
     write_project(project, CLEAN)
@@ -187,6 +191,7 @@ def test_a_dangling_gitignore_symlink_writes_nothing_outside(tmp_path: Path) -> 
     assert list(outside.iterdir()) == []
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_check_writes_nothing_into_the_project(tmp_path: Path) -> None:
     project = tmp_path / "project"
     write_project(project, {**CLEAN, "r1.py": BUGGY_R1, "schema.sql":
@@ -199,6 +204,7 @@ def test_check_writes_nothing_into_the_project(tmp_path: Path) -> None:
     assert list(_user_cache_of(project, store.base_dir()).glob("facts-*.json"))
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_cache_dir_flag_and_no_cache(tmp_path: Path) -> None:
     project = tmp_path / "project"
     write_project(project, CLEAN)
@@ -213,6 +219,7 @@ def test_cache_dir_flag_and_no_cache(tmp_path: Path) -> None:
     assert list(base.iterdir())
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_a_wrong_shaped_cache_entry_heals(tmp_path: Path) -> None:
     project = tmp_path / "project"
     write_project(project, {**CLEAN, "r1.py": BUGGY_R1})
@@ -249,6 +256,7 @@ def test_a_wrong_shaped_cache_entry_heals(tmp_path: Path) -> None:
     assert re.search(r"\b1 extracted, 2 from cache\b", warm.stderr), warm.stderr
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_a_same_size_edit_with_the_mtime_put_back_is_not_served_stale(tmp_path: Path) -> None:
     project = tmp_path / "project"
     write_project(project, CLEAN)
@@ -275,6 +283,7 @@ def _limited(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_a_full_disk_leaves_no_temporary_files(tmp_path: Path) -> None:
     """No file may grow past 64 bytes (RLIMIT_FSIZE, as a full disk would refuse): every
     cache write fails; the run still reports, and no ``.tmp`` file is left behind."""

@@ -276,6 +276,7 @@ def test_revisions_never_reach_git_as_options(repo: Path, tmp_path: Path) -> Non
     assert len(resolve_commit(repo, "HEAD")) == 40
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_option_like_revisions_in_the_config_are_config_errors(repo: Path,
                                                                tmp_path: Path) -> None:
     target = tmp_path / "written-by-git"
@@ -324,6 +325,7 @@ def test_sarif_uris_are_percent_encoded(tmp_path: Path) -> None:
     assert uris == {"bad%FF%1B%5B31m.py", "with%20space%231.py"}
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_contracts_output_escapes_names_too(tmp_path: Path) -> None:
     shown = nasty_name_project(tmp_path)
     for fmt in ("text", "mermaid", "json"):

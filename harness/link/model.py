@@ -278,8 +278,17 @@ class _Linker:
         sites: list[SqlSite] = []
         executors: dict[tuple[str, str], list[ExecuteFact]] = {}
         imported = project_drivers(self.files)
+        # a call that resolves to the project's own query wrapper (a function that runs SQL it
+        # is handed) is that wrapper's, judged through it, not the driver's method of the same
+        # name; a call resolving to a stub (a Protocol's ``...``) stays the driver's
+        wrapper_keys = {(f.module, e.function) for f in self.index.files.values()
+                        for e in f.executes if isinstance(e.sql, ParamArg) and e.function}
+        to_project = {(m, call.line, call.col) for m, call, t, _ in self.resolved
+                      if (t.module, t.function.qualname) in wrapper_keys}
         for facts in self.index.files.values():
             for execute in facts.executes:
+                if (facts.module, execute.line, execute.col) in to_project:
+                    continue
                 where = Location(facts.path, execute.line, execute.col)
                 if execute.project_wide and execute.driver not in imported:
                     # a distinctive name, but the project never imports its driver

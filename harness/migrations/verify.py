@@ -73,27 +73,41 @@ def _signature(path: Path) -> tuple[int, ...] | None:
 class Originals:
     """The snapshot files as they were before any run, to prove no run changed them.
 
-    ``changed()`` compares stat signatures (cheap: after every run) and hashes again only the
-    files whose signature moved; ``changed(full=True)`` hashes every file again (sha256)."""
+    The stat signatures are taken at once; the sha256 digests in a background thread, so
+    hashing large originals overlaps the fresh install (a file whose signature moves while
+    it is hashed counts as changed). ``changed()`` compares stat signatures (cheap: after
+    every run) and hashes again only the files whose signature moved; ``changed(full=True)``
+    hashes every file again."""
 
     def __init__(self, snapshots: list[Snapshot]) -> None:
         self._owner: dict[Path, str] = {}
         for snapshot in snapshots:
             for path in snapshot.files():
                 self._owner[path] = snapshot.name
-        self._digest = {p: digest(p) for p in self._owner}
         self._signature = {p: _signature(p) for p in self._owner}
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._digests = self._pool.submit(self._hash_all)
+        self._pool.shutdown(wait=False)
         self._reported: set[Path] = set()
         self._lock = threading.Lock()
+
+    def _hash_all(self) -> dict[Path, str]:
+        out = {}
+        for path, signature in self._signature.items():
+            value = digest(path)
+            out[path] = value if _signature(path) == signature else "changed while hashed"
+        return out
 
     def changed(self, full: bool = False) -> list[Outcome]:
         out = []
         with self._lock:
-            for path, before in self._digest.items():
-                if path in self._reported:
-                    continue
-                if not full and _signature(path) == self._signature[path]:
-                    continue
+            moved = [p for p, sig in self._signature.items() if p not in self._reported
+                     and (full or _signature(p) != sig)]
+            if not moved:
+                return []  # no wait for the digests: hashing goes on beside the runs
+            digests = self._digests.result()
+            for path in moved:
+                before = digests[path]
                 after = digest(path)
                 if after == before:
                     self._signature[path] = _signature(path)

@@ -996,7 +996,7 @@ class Extractor:
 
     def _execute(self, node: ast.Call, site: calls.Site, args: list[Value],
                  kwargs: list[tuple[str | None, Value]], scope: _Scope, line: int,
-                 col: int) -> None:
+                 col: int, path_index: int = 0) -> None:
         found: dict[int, int] = {}
         for value in (*args, *(v for _, v in kwargs)):
             choices(value, found)
@@ -1012,18 +1012,19 @@ class Extractor:
                 # Some paths may never be taken (``if where:`` follows what filled
                 # ``where``): each path's SQL is judged, its parameter count is not.
                 keys = sorted(found)
-                for combo in itertools.product(*(range(found[k]) for k in keys)):
+                for n, combo in enumerate(itertools.product(*(range(found[k]) for k in keys))):
                     path = dict(zip(keys, combo))
                     self._execute(node, site, [resolve(args[0], path),
                                                  *(None for _ in args[1:])],
-                                  [(k, None) for k, _ in kwargs], scope, line, col)
+                                  [(k, None) for k, _ in kwargs], scope, line, col, n + 1)
                 return
             else:
                 keys = sorted(found)
-                for combo in itertools.product(*(range(found[k]) for k in keys)):
+                for n, combo in enumerate(itertools.product(*(range(found[k]) for k in keys))):
                     path = dict(zip(keys, combo))
                     self._execute(node, site, [resolve(a, path) for a in args],
-                                  [(k, resolve(v, path)) for k, v in kwargs], scope, line, col)
+                                  [(k, resolve(v, path)) for k, v in kwargs], scope, line, col,
+                                  n + 1)
                 return
         method = site.method
         convention = method.convention
@@ -1058,6 +1059,7 @@ class Extractor:
             scope.function, scope.cls, line, col, scope.branch > 0,
             other_db=bool(receiver) and receiver[0] in scope.other_dbs,
             convention=convention, driver=site.driver.value, project_wide=site.project_wide,
+            path=path_index,
         ))
 
     def _params(self, node: ast.Call, site: calls.Site, positional: list[tuple[ast.expr, Value]],

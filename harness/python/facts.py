@@ -181,6 +181,7 @@ class ExecuteFact:
     convention: Convention = Convention.ONE  # how ``params`` reaches the SQL (calls.py)
     driver: str = "dbapi"  # the library whose method this is (calls.Driver values)
     project_wide: bool = False  # a site only if the project imports ``driver`` somewhere
+    path: int = 0  # SQL built along branches: which path (1, 2, ...) this execute is; 0: the one
 
 
 @dataclass(frozen=True)

@@ -191,38 +191,53 @@ def _arity(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diagnostic]:
 
 
 def check_param_count(model: Model) -> Iterator[Diagnostic]:
-    # Every execute site, not each distinct text once: one SQL constant is run by many calls,
-    # each with its own parameters. SQL built along branches is one execute per path; a
-    # mismatch is reported once per call.
-    reported: set[tuple[str, str, int, int]] = set()
+    """Every execute site, not each distinct text once: one SQL constant is run by many calls,
+    each with its own parameters. The executes one call may reach with the same text (a
+    wrapper's ``if values: execute(q, values) else: execute(q)``) are alternatives: reported
+    only when none of them agrees. SQL built along branches is one execute per path, each
+    judged; a mismatch is reported once per call."""
+    groups: dict[tuple[str, str, str, int, int, int, str],
+                 list[tuple[ParsedSite, str | None]]] = {}
     for site in model.sites:
-        if site.execute is None or (site.module, site.execute.function or "",
-                                    site.execute.line, site.execute.col) in reported:
+        execute = site.execute
+        if execute is None:
             continue
+        key = (site.module, site.path, execute.function or "", execute.line, execute.col,
+               execute.path, site.text.text)
         ps = ParsedSite(site, parse_sql(site.text.text, model.dialect))
-        execute = ps.site.execute
-        if execute is None or ps.site.text.dynamic_placeholders or ps.parsed.errors:
+        groups.setdefault(key, []).append((ps, _param_problem(ps)))
+    reported: set[tuple[str, str, int, int]] = set()
+    for (module, _path, function, line, col, _n, _text), found in groups.items():
+        if (module, function, line, col) in reported or any(m is None for _, m in found):
             continue
-        items = [st.placeholders for st in ps.parsed.statements]
-        if not items or any(p.mixed for p in items) or execute.convention in (
-                Convention.SCRIPT, Convention.COLUMNS):
-            continue
-        if any(st.category == "command" for st in ps.parsed.statements):
-            continue  # sqlglot swallowed the statement whole: its placeholders are unseen
-        positional = sum(p.positional_count for p in items)
-        named = frozenset().union(*(p.names for p in items))
-        params = execute.params
-        rows = _rows(params, execute.convention)
-        if rows is None:
-            continue
-        where = ps.location(None, 0)
-        for row in rows:
-            message = _count_problem(positional, named, row)
-            if message:
-                reported.add((site.module, execute.function or "", execute.line, execute.col))
-                yield PARAM_COUNT.diagnostic(
-                    where, message, fix="pass exactly one value per placeholder")
-                break
+        ps, message = found[0]
+        reported.add((module, function, line, col))
+        yield PARAM_COUNT.diagnostic(ps.location(None, 0), message or "",
+                                     fix="pass exactly one value per placeholder")
+
+
+def _param_problem(ps: ParsedSite) -> str | None:
+    """What is wrong with one execute's parameter count; None when it agrees or cannot be
+    judged."""
+    execute = ps.site.execute
+    if execute is None or ps.site.text.dynamic_placeholders or ps.parsed.errors:
+        return None
+    items = [st.placeholders for st in ps.parsed.statements]
+    if not items or any(p.mixed for p in items) or execute.convention in (
+            Convention.SCRIPT, Convention.COLUMNS):
+        return None
+    if any(st.category == "command" for st in ps.parsed.statements):
+        return None  # sqlglot swallowed the statement whole: its placeholders are unseen
+    positional = sum(p.positional_count for p in items)
+    named = frozenset().union(*(p.names for p in items))
+    rows = _rows(execute.params, execute.convention)
+    if rows is None:
+        return None
+    for row in rows:
+        message = _count_problem(positional, named, row)
+        if message:
+            return message
+    return None
 
 
 def _rows(params: object, convention: Convention) -> list[object] | None:

@@ -273,6 +273,11 @@ class _Resolver:
                 if isinstance(ident, exp.Identifier) and fold(ident.name) not in cols:
                     self.unknown.append(NameRef(ident.name, offset_of(ident), target.name))
         inside = {id(n) for q in queries for n in q.walk()}
+        # a data-modifying CTE (``WITH ins AS (INSERT ... ON CONFLICT (k) ...) INSERT ...``)
+        # names the columns of its own target, never this statement's
+        for nested in dml.find_all(exp.Insert, exp.Update, exp.Delete):
+            if nested is not dml:
+                inside.update(id(n) for n in nested.walk())
         for column in dml.find_all(exp.Column):
             if id(column) in inside or column.is_star or not column.name:
                 continue
