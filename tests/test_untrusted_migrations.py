@@ -448,6 +448,7 @@ def upgrade(path):
 '''
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_an_entry_printing_hundreds_of_mib_does_not_grow_dbharness(tmp_path: Path) -> None:
     (tmp_path / "app_flood.py").write_text(FLOODS, encoding="utf-8")
     got = _wrapped(tmp_path, "app_flood:upgrade", 60.0, {})
