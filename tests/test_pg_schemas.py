@@ -88,3 +88,37 @@ def test_rename_keeps_the_table_in_its_schema(tmp_path: Path) -> None:
                                 (name,)).fetchone()
     """
     assert_rules(_check(tmp_path / "b", schema, bad), "unknown-column")
+
+
+CACHE = """
+    CREATE SCHEMA mapping;
+    CREATE TABLE mapping.cache (key TEXT PRIMARY KEY, data JSONB NOT NULL, expires_at TIMESTAMP);
+"""
+
+
+def test_qualified_reference_to_a_declared_qualified_table(tmp_path: Path) -> None:
+    code = """
+        def put(conn, key, data):
+            conn.execute('INSERT INTO mapping.cache (key, data) VALUES (%s, %s) '
+                         'ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data', (key, data))
+    """
+    assert_rules(_check(tmp_path, CACHE, code))
+
+
+def test_qualified_reference_judged_against_the_declared_table(tmp_path: Path) -> None:
+    code = """
+        def put(conn, key, data):
+            conn.execute('INSERT INTO mapping.cache (key, data, fetched) VALUES (%s, %s, now()) '
+                         'ON CONFLICT (key) DO UPDATE SET fetched = EXCLUDED.fetched',
+                         (key, data))
+    """
+    # the column list, the SET target and EXCLUDED.fetched
+    assert_rules(_check(tmp_path, CACHE, code), *["unknown-column"] * 3)
+
+
+def test_qualified_reference_to_an_undeclared_schema_is_not_judged(tmp_path: Path) -> None:
+    code = """
+        def put(conn, key, data):
+            conn.execute('INSERT INTO other.cache (key, whatever) VALUES (%s, %s)', (key, data))
+    """
+    assert_rules(_check(tmp_path, CACHE, code))
