@@ -122,3 +122,27 @@ def test_qualified_reference_to_an_undeclared_schema_is_not_judged(tmp_path: Pat
             conn.execute('INSERT INTO other.cache (key, whatever) VALUES (%s, %s)', (key, data))
     """
     assert_rules(_check(tmp_path, CACHE, code))
+
+
+LIKE = """
+    CREATE TABLE scores (user_id INTEGER NOT NULL, data JSONB,
+                         updated TIMESTAMP NOT NULL DEFAULT NOW());
+    CREATE TABLE tmp_scores (LIKE scores INCLUDING DEFAULTS);
+"""
+
+
+def test_create_table_like_copies_the_columns(tmp_path: Path) -> None:
+    code = """
+        def load(conn, uid, data):
+            conn.execute('INSERT INTO tmp_scores (user_id, data) VALUES (%s, %s)', (uid, data))
+    """
+    assert_rules(_check(tmp_path, LIKE, code))
+
+
+def test_create_table_like_columns_are_still_judged(tmp_path: Path) -> None:
+    code = """
+        def load(conn, uid, data):
+            conn.execute('INSERT INTO tmp_scores (user_id, payload) VALUES (%s, %s)',
+                         (uid, data))
+    """
+    assert_rules(_check(tmp_path, LIKE, code), "unknown-column")

@@ -245,6 +245,8 @@ class SchemaBuilder:
         if kind not in ("TABLE", "VIEW"):
             return
         new = table_from_create(create, self.dialect, without_rowid, text, statement)
+        if kind == "TABLE":
+            new = self._like(create, new)
         if kind == "TABLE" and create.expression is not None and new.columns_known:
             new = replace(new, columns=self._ctas_types(new, create.expression))
         old = self.schema.table(new.name)
@@ -260,6 +262,29 @@ class SchemaBuilder:
         self.schema = self.schema.put(new)
         for alter, alter_text, alter_statement in self.pending.pop(new.key, []):
             self._alter(alter, alter_text, alter_statement)
+
+    def _like(self, create: exp.Create, table: Table) -> Table:
+        """``CREATE TABLE t (LIKE s INCLUDING DEFAULTS, extra INT)``: ``s``'s columns with
+        their NOT NULL, then the table's own; defaults only with INCLUDING DEFAULTS / ALL
+        (PostgreSQL docs, CREATE TABLE, "LIKE source_table"). An unknown ``s``: columns
+        unknown."""
+        node = create.this
+        likes = [e for e in node.expressions if isinstance(e, exp.LikeProperty)] \
+            if isinstance(node, exp.Schema) else []
+        if not likes:
+            return table
+        copied: list[Column] = []
+        for like in likes:
+            source = self.schema.table(table_name(like.this) or "")
+            if source is None or not source.columns_known:
+                return replace(table, columns_known=False)
+            options = {(str(o.this).upper(), str(o.args.get("value") or "").upper())
+                       for o in like.expressions}
+            keep = ("INCLUDING", "DEFAULTS") in options or ("INCLUDING", "ALL") in options
+            copied.extend(c if keep else replace(c, default=None, primary_key=False,
+                                                 autoincrement=False, unique=False)
+                          for c in source.columns)
+        return table.with_columns((*copied, *table.columns))
 
     def _ctas_types(self, table: Table, query: exp.Expr) -> tuple[Column, ...]:
         """SQLite declares CTAS columns by the affinity of a plain source column."""
