@@ -278,6 +278,12 @@ def _parse(text: str, dialect: str) -> ParsedSql:
                 tokens = d.tokenizer_class().tokenize(source)
     except TokenError as err:
         return ParsedSql((), (SqlError(_token_error_offset(text), f"cannot tokenize SQL: {err}"),))
+    block = procedural_block(tokens)
+    if block is not None:
+        # no statement text: the database's parser is not asked either (PostgreSQL would
+        # reject Oracle's PL/SQL, which a multi-backend project sends only to Oracle)
+        return ParsedSql((), (), unmodelled=(SqlError(
+            0, f"{block}: a procedural block, not one SQL statement; skipped"),))
     placeholders = find_placeholders(tokens)
     normal = normalise(source, placeholders)
     statements: list[Statement] = []
@@ -336,6 +342,31 @@ UNMODELLED_OBJECTS = (
     ("ACCESS", "METHOD"), ("STATISTICS",), ("TABLESPACE",), ("ROLE",), ("GROUP",),
     ("DEFAULT", "PRIVILEGES"),
 )
+
+
+# What may follow a transaction's BEGIN (PostgreSQL docs, BEGIN; SQLite docs, "BEGIN
+# TRANSACTION"; MySQL docs, "START TRANSACTION ... BEGIN [WORK]").
+_TRANSACTION_WORDS = frozenset({
+    ";", "TRANSACTION", "WORK", "TRAN", "ISOLATION", "READ", "DEFERRABLE", "NOT", "DEFERRED",
+    "IMMEDIATE", "EXCLUSIVE",
+})
+
+
+def procedural_block(tokens: list[Token]) -> str | None:
+    """``BEGIN EXECUTE IMMEDIATE ...; EXCEPTION WHEN ... END;`` or ``DECLARE ... BEGIN ...
+    END;``: an anonymous block of PL/SQL or T-SQL, whose ``;`` end its inner statements, not
+    the text; ``"BEGIN ... END"``, or None when the text is SQL statements (a bare
+    ``BEGIN`` / ``BEGIN TRANSACTION`` starts a transaction)."""
+    if not tokens:
+        return None
+    first = tokens[0].text.upper()
+    if first == "DECLARE" and any(t.text.upper() == "BEGIN" for t in tokens[1:]):
+        return "DECLARE ... BEGIN ... END"
+    if first != "BEGIN" or len(tokens) < 2 or tokens[1].text.upper() in _TRANSACTION_WORDS:
+        return None
+    if tokens[-1].text == ";":
+        tokens = tokens[:-1]
+    return "BEGIN ... END" if tokens[-1].text.upper() == "END" else None
 
 
 def unmodelled_kind(tokens: list[Token]) -> str | None:
