@@ -175,6 +175,27 @@ def _strip_without_rowid(text: str, tokens: list[Token], base: int) -> tuple[str
     return text, False
 
 
+def _strip_key_autoincrement(text: str, tokens: list[Token], base: int) -> str:
+    """SQLite takes AUTOINCREMENT at the end of a table-level key list, ``PRIMARY KEY (id
+    AUTOINCREMENT)`` (parse.y: ``PRIMARY KEY LP sortlist autoinc RP``); sqlglot rejects it.
+    It changes no column, so it is blanked (same length, offsets kept)."""
+    for i in range(len(tokens) - 1):
+        if tokens[i].token_type != TokenType.PRIMARY_KEY or \
+                tokens[i + 1].token_type != TokenType.L_PAREN:
+            continue
+        depth = 0
+        for j in range(i + 1, len(tokens)):
+            kind = tokens[j].token_type
+            depth += (kind == TokenType.L_PAREN) - (kind == TokenType.R_PAREN)
+            if depth == 0:
+                word = tokens[j - 1]
+                if word.text.upper() == "AUTOINCREMENT":
+                    s, e = word.start - base, word.end + 1 - base
+                    text = text[:s] + " " * (e - s) + text[e:]
+                break
+    return text
+
+
 def _virtual_module_args(text: str, tokens: list[Token], base: int) -> str:
     """``CREATE VIRTUAL TABLE t USING fts5(body, title UNINDEXED, tokenize='porter')``: sqlglot
     takes only bare names as module arguments. Blank out (same length, offsets kept) options
@@ -279,6 +300,8 @@ def _parse(text: str, dialect: str) -> ParsedSql:
         chunk, without_rowid = _strip_without_rowid(normal[start:end], chunk_tokens, start)
         chunk = _virtual_module_args(chunk, chunk_tokens, start)
         chunk = _strip_on_commit_drop(chunk, chunk_tokens, start)
+        if dialect == "sqlite":
+            chunk = _strip_key_autoincrement(chunk, chunk_tokens, start)
         own = Placeholders(tuple(p for p in placeholders.items if start <= p.start < end))
         try:
             parsed = _parse_one(chunk, chunk_tokens, start, d)
