@@ -451,6 +451,23 @@ def test_key_list_autoincrement_is_a_rowid_alias(tmp_path: Path) -> None:
     assert [(d.rule, d.column) for d in got] == [("not-null-missing", "tag")]
 
 
+def test_table_constraints_without_commas_still_make_the_table(tmp_path: Path) -> None:
+    """SQLite takes table constraints without commas between them (checked here); the table
+    must not be lost (every query on it an unknown table). Near miss: a column it lacks."""
+    ddl = ("CREATE TABLE shelf (id INTEGER PRIMARY KEY);\n"
+           "CREATE TABLE book (id INTEGER PRIMARY KEY, shelf_id INTEGER, title TEXT,\n"
+           "  FOREIGN KEY (shelf_id) REFERENCES shelf (id) ON DELETE CASCADE\n"
+           "  UNIQUE (shelf_id, title));\n")
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(ddl)
+    conn.execute("SELECT title FROM book")
+    app = 'def titles(cur):\n    return cur.execute("SELECT title FROM book").fetchall()\n'
+    assert_rules(findings(tmp_path / "ok", {"schema.sql": ddl, "app.py": app}))
+    bad = findings(tmp_path / "bad", {"schema.sql": ddl,
+                                      "app.py": app.replace("title FROM", "author FROM")})
+    assert [(d.rule, d.column) for d in bad] == [("unknown-column", "author")]
+
+
 # --- the quadratic walk: scope columns in one pass ---------------------------------------------
 
 def _calls_to_check(tmp_path: Path, terms: int) -> int:
