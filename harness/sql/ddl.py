@@ -167,7 +167,12 @@ def _table_from_create(create: exp.Create, dialect: str, without_rowid: bool,
             uniques.append(_names(inner.this))
     if pk:
         wanted = {fold(n) for n in pk}
-        columns = [replace(c, primary_key=True) if c.key in wanted else c for c in columns]
+        # SQLite's ``PRIMARY KEY (id AUTOINCREMENT)``: parse.py blanks the word for sqlglot;
+        # the original text still has it (as live.py reads sqlite_master)
+        auto = len(pk) == 1 and statement is not None and dialect == "sqlite" and \
+            "AUTOINCREMENT" in statement.text.upper()
+        columns = [replace(c, primary_key=True, autoincrement=c.autoincrement or auto)
+                   if c.key in wanted else c for c in columns]
     else:
         pk = tuple(c.name for c in columns if c.primary_key)
     props = create.args.get("properties")
