@@ -146,3 +146,25 @@ def test_create_table_like_columns_are_still_judged(tmp_path: Path) -> None:
                          (uid, data))
     """
     assert_rules(_check(tmp_path, LIKE, code), "unknown-column")
+
+
+PEOPLE = """
+    CREATE SCHEMA app;
+    CREATE TABLE app.people (id SERIAL PRIMARY KEY, name TEXT NOT NULL);
+"""
+FILL = """
+    CREATE TRIGGER fill_name BEFORE INSERT ON app.people
+        FOR EACH ROW WHEN (NEW.name IS NULL) EXECUTE PROCEDURE fill_name();
+"""
+ADD_PERSON = """
+    def add(conn):
+        conn.execute('INSERT INTO app.people (id) VALUES (DEFAULT)')
+"""
+
+
+def test_trigger_on_a_qualified_table_may_fill_its_columns(tmp_path: Path) -> None:
+    assert_rules(_check(tmp_path, PEOPLE + FILL, ADD_PERSON))
+
+
+def test_qualified_table_without_trigger_needs_its_not_null_columns(tmp_path: Path) -> None:
+    assert_rules(_check(tmp_path, PEOPLE, ADD_PERSON), "not-null-missing")

@@ -18,7 +18,7 @@ from harness.sql.memo import columns_missing, tables_named, written
 from harness.sql.oracle import database_accepts, database_rejects, trailing_comma
 from harness.sql.parse import DML, Statement, parse_sql, tokenize
 from harness.sql.placeholders import quoted_format_placeholder
-from harness.sql.schema import Schema, fold
+from harness.sql.schema import Schema, fold, qualified_name
 
 VENDOR_STATEMENTS = ("SET ", "SHOW ", "USE ", "LOCK ", "GRANT ", "REVOKE ", "DECLARE ", "LISTEN ",
                      "NOTIFY ", "COPY ")
@@ -304,7 +304,7 @@ def filled_by_trigger(model: Model) -> frozenset[str]:
                 table = props.args.get("table")
                 if str(props.args.get("timing")).upper() == "BEFORE" and "INSERT" in events \
                         and isinstance(table, exp.Table):
-                    out.add(fold(table.name))
+                    out.add(fold(qualified_name(table.name, table.db)))
     return frozenset(out)
 
 
