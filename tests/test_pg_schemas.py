@@ -168,3 +168,22 @@ def test_trigger_on_a_qualified_table_may_fill_its_columns(tmp_path: Path) -> No
 
 def test_qualified_table_without_trigger_needs_its_not_null_columns(tmp_path: Path) -> None:
     assert_rules(_check(tmp_path, PEOPLE, ADD_PERSON), "not-null-missing")
+
+
+SCORES = "CREATE TABLE scores (user_id INTEGER NOT NULL, data JSONB, updated TIMESTAMP DEFAULT NOW());\n"
+
+
+def test_postgres_insert_without_column_list_fills_the_first_columns(tmp_path: Path) -> None:
+    code = """
+        def load(conn, uid, data):
+            conn.execute('INSERT INTO scores VALUES (%s, %s)', (uid, data))
+    """
+    assert_rules(_check(tmp_path, SCORES, code))
+
+
+def test_postgres_insert_without_column_list_more_values_than_columns(tmp_path: Path) -> None:
+    code = """
+        def load(conn, uid, data):
+            conn.execute('INSERT INTO scores VALUES (%s, %s, now(), 1)', (uid, data))
+    """
+    assert_rules(_check(tmp_path, SCORES, code), "insert-arity")

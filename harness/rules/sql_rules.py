@@ -180,8 +180,11 @@ def _arity(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diagnostic]:
         expected = len([c for c in table.columns if not c.generated])
         what = f"{expected} columns in table {table.name}"
     got = list(info.row_lengths) or ([info.select_width] if info.select_width else [])
+    # PostgreSQL, with no column list, fills "the first N column names" when the VALUES or
+    # query supply only N (PostgreSQL docs, INSERT): fewer values is no error there
+    fewer_ok = info.columns is None and model.dialect == "postgres"
     for n in got:
-        if n != expected:
+        if n != expected and not (fewer_ok and n < expected):
             yield INSERT_ARITY.diagnostic(
                 ps.location(st, info.values_offset if info.values_offset is not None
                             else info.table_offset),
