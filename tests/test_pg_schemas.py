@@ -170,7 +170,8 @@ def test_qualified_table_without_trigger_needs_its_not_null_columns(tmp_path: Pa
     assert_rules(_check(tmp_path, PEOPLE, ADD_PERSON), "not-null-missing")
 
 
-SCORES = "CREATE TABLE scores (user_id INTEGER NOT NULL, data JSONB, updated TIMESTAMP DEFAULT NOW());\n"
+SCORES = ("CREATE TABLE scores (user_id INTEGER NOT NULL, data JSONB,"
+          " updated TIMESTAMP DEFAULT NOW());\n")
 
 
 def test_postgres_insert_without_column_list_fills_the_first_columns(tmp_path: Path) -> None:
