@@ -40,3 +40,14 @@ def test_quoted_placeholder_is_filled_by_the_driver(tmp_path: Path, sql: str) ->
 def test_a_quoted_percent_that_is_no_placeholder_still_counts(tmp_path: Path) -> None:
     sql = "UPDATE db_meta SET value = '100%' WHERE key = %s"
     assert_rules(_check(tmp_path, sql, "(n, n)"), "param-count")
+
+
+JSONB_HAS_KEY = "DELETE FROM db_meta WHERE key = %s AND NOT value ? 'n' AND key <> %s"
+
+
+def test_jsonb_question_mark_operator_is_no_placeholder(tmp_path: Path) -> None:
+    assert_rules(_check(tmp_path, JSONB_HAS_KEY, "(n, n)"))
+
+
+def test_jsonb_question_mark_text_still_counts_its_percent_placeholders(tmp_path: Path) -> None:
+    assert_rules(_check(tmp_path, JSONB_HAS_KEY, "(n, n, n)"), "param-count")

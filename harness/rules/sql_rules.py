@@ -17,7 +17,13 @@ from harness.sql.history import HistoryReplay, replay_history
 from harness.sql.memo import columns_missing, tables_named, written
 from harness.sql.oracle import database_accepts, database_rejects, trailing_comma
 from harness.sql.parse import DML, Statement, parse_sql, tokenize
-from harness.sql.placeholders import quoted_format_placeholder
+from harness.sql.placeholders import (
+    FORMAT,
+    PYFORMAT,
+    QMARK,
+    Placeholders,
+    quoted_format_placeholder,
+)
 from harness.sql.schema import Schema, fold, qualified_name
 
 VENDOR_STATEMENTS = ("SET ", "SHOW ", "USE ", "LOCK ", "GRANT ", "REVOKE ", "DECLARE ", "LISTEN ",
@@ -235,6 +241,11 @@ def _param_problem(ps: ParsedSite, dialect: str) -> str | None:
     if "%" in ps.site.text.text and quoted_format_placeholder(
             tokenize(ps.site.text.text, dialect)):
         return None  # the driver fills a quoted ``'%s'`` too: its count is not the tokens'
+    if any(p.styles & {FORMAT, PYFORMAT} for p in items):
+        # psycopg's placeholders are %s / %(name)s only: a ``?`` beside them is PostgreSQL's
+        # jsonb key-exists operator (``payload ? 'key'``; PostgreSQL docs, "JSON Functions
+        # and Operators"), not a parameter
+        items = [Placeholders(tuple(x for x in p.items if x.style != QMARK)) for p in items]
     positional = sum(p.positional_count for p in items)
     named = frozenset().union(*(p.names for p in items))
     rows = _rows(execute.params, execute.convention)
