@@ -17,7 +17,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokenizer_core import Token
 
 from harness.sql.parse import Statement, _dialect, type_text
-from harness.sql.schema import Column, Schema, Table, canonical_default, fold
+from harness.sql.schema import Column, Schema, Table, canonical_default, fold, qualified_name
 
 
 class DdlConflict(Exception):
@@ -25,10 +25,12 @@ class DdlConflict(Exception):
 
 
 def table_name(node: exp.Expr | None) -> str | None:
+    """The table a DDL statement names: ``t``, or ``s.t`` for a schema other than the
+    default one (PostgreSQL docs, "Schemas": ``statistics.user`` is not ``public.user``)."""
     if isinstance(node, exp.Schema):
         node = node.this
     if isinstance(node, exp.Table):
-        return node.name or None
+        return qualified_name(node.name, node.db) if node.name else None
     return None
 
 
@@ -327,7 +329,13 @@ class SchemaBuilder:
                 raise DdlConflict(f"no such column: {', '.join(sorted(gone))}")
             return table.with_columns(tuple(c for c in table.columns if c.key not in gone))
         if isinstance(action, exp.AlterRename):
+            # the table stays in its schema: ``ALTER TABLE s.a RENAME TO b`` makes ``s.b``
+            # (PostgreSQL docs, ALTER TABLE: "RENAME ... changes the name of a table";
+            # SET SCHEMA moves it)
             new_name = table_name(action.this)
+            home, dot, _ = table.name.rpartition(".")
+            if new_name and dot and "." not in new_name:
+                new_name = f"{home}.{new_name}"
             return replace(table, name=new_name) if new_name else table
         if isinstance(action, exp.AlterColumn):
             return _alter_column(table, action, self.dialect)

@@ -322,6 +322,15 @@ def seed(results: dict[str, ParsedSql], dialect: str) -> None:
         _PARSED.setdefault((text, dialect), parsed)
 
 
+def tokenize(text: str, dialect: str) -> list[Token]:
+    """The dialect's tokens of ``text`` (strings and comments are single tokens); ``[]`` when
+    it does not tokenize."""
+    try:
+        return list(_dialect(dialect).tokenizer_class().tokenize(text))
+    except TokenError:
+        return []
+
+
 def _parse(text: str, dialect: str) -> ParsedSql:
     d = _dialect(dialect)
     try:

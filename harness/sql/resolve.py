@@ -14,7 +14,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from harness.sql.schema import Schema, fold
+from harness.sql.schema import Schema, fold, qualified_name
 from harness.sql.scope_columns import ScopeColumns
 
 SYSTEM_TABLES = {
@@ -57,11 +57,18 @@ def _cte_names(expression: exp.Expr) -> set[str]:
     return {fold(cte.alias_or_name) for cte in expression.find_all(exp.CTE)}
 
 
-def is_external(table: exp.Table) -> bool:
-    """Tables we never judge: other schemas, system catalogues, table functions."""
+def ref_name(table: exp.Table) -> str:
+    """The schema's name for a referenced table: ``t``, or ``s.t`` outside the default
+    schema."""
+    return qualified_name(table.name, table.db)
+
+
+def is_external(table: exp.Table, schema: Schema | None = None) -> bool:
+    """Tables we never judge: other schemas (unless ``schema`` declares that very qualified
+    table, ``CREATE TABLE mapping.cache``), system catalogues, table functions."""
     db = fold(table.db or "")
     if db and db not in ("main", "public", "dbo", "temp"):
-        return True
+        return schema is None or schema.tables.get(fold(ref_name(table))) is None
     name = fold(table.name)
     return name in SYSTEM_TABLES or name.startswith(
         ("pragma_", "json_", "information_schema", "pg_", "sqlite_"))
@@ -132,11 +139,11 @@ def _scope_columns(scope: Scope) -> Columns:
 
 def _source_columns(source: object, schema: Schema, dialect: str) -> Columns:
     if isinstance(source, exp.Table):
-        if isinstance(source.this, exp.Func) or (is_external(source) and (
+        if isinstance(source.this, exp.Func) or (is_external(source, schema) and (
             fold(source.name) not in SYSTEM_TABLES
         )):
             return None
-        return _table_columns(schema, source.name, dialect)
+        return _table_columns(schema, ref_name(source), dialect)
     if isinstance(source, Scope):
         return _scope_columns(source)
     return None
@@ -245,9 +252,10 @@ class _Resolver:
         target = dml.this
         if isinstance(target, exp.Schema):
             target = target.this
-        if not isinstance(target, exp.Table) or not target.name or is_external(target):
+        if not isinstance(target, exp.Table) or not target.name or \
+                is_external(target, self.schema):
             return
-        cols = _table_columns(self.schema, target.name, self.dialect)
+        cols = _table_columns(self.schema, ref_name(target), self.dialect)
         env: dict[str, tuple[str, Columns]] = {fold(target.name): (target.name, cols)}
         if target.alias:
             env[fold(target.alias)] = (target.name, cols)
@@ -317,7 +325,8 @@ class _Resolver:
                 if subquery is not None:
                     out[fold(subquery.alias or "")] = ("", None)
                     continue
-                cols = _table_columns(self.schema, table.name, self.dialect)
+                cols = None if table.db and is_external(table, self.schema) else \
+                    _table_columns(self.schema, ref_name(table), self.dialect)
                 out[fold(table.alias or table.name)] = (table.name, cols)
         return out
 
