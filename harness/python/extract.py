@@ -1273,9 +1273,10 @@ class Extractor:
         if isinstance(items, _KeysTemplate):
             n = next(self.counter)
             sentinel = f"__dbh{n}__"
-            rendered = items.template.text
+            keys = {h.sentinel for h in items.template.holes
+                    if h.kind == KEYS and h.param == items.param}
             return hole_text(Hole(sentinel, KEYS, items.param),
-                             _render_template(rendered, sentinel), line, col)
+                             _render_template(items.template.text, sentinel, keys), line, col)
         if isinstance(items, Seq) and all(isinstance(i, Text) for i in items.items):
             out = Text("", (), (), line, col)
             for i, item in enumerate(items.items):
@@ -1457,8 +1458,12 @@ def _carries(arg: Arg, foreign: Callable[[Callee], bool]) -> bool:
     return False
 
 
-def _render_template(template: str, sentinel: str) -> str:
-    """Render one element of a per-key template with the key replaced by a sentinel."""
+def _render_template(template: str, sentinel: str, keys: set[str]) -> str:
+    """Render one element of a per-key template with the key replaced by a sentinel: every
+    place the key stands (``f"{k} = {k} + ?"`` names it twice), else the first hole."""
+    if keys:
+        return re.sub(r"__dbh\d+__", lambda m: sentinel if m.group(0) in keys else m.group(0),
+                      template)
     return re.sub(r"__dbh\d+__", sentinel, template, count=1)
 
 

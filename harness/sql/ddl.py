@@ -17,7 +17,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokenizer_core import Token
 
 from harness.sql.parse import Statement, _dialect, type_text
-from harness.sql.schema import Column, Schema, Table, canonical_default, fold
+from harness.sql.schema import Column, Schema, Table, canonical_default, fold, qualified_name
 
 
 class DdlConflict(Exception):
@@ -28,7 +28,7 @@ def table_name(node: exp.Expr | None) -> str | None:
     if isinstance(node, exp.Schema):
         node = node.this
     if isinstance(node, exp.Table):
-        return node.name or None
+        return qualified_name(node) if node.name else None
     return None
 
 
@@ -263,7 +263,7 @@ class SchemaBuilder:
         """SQLite declares CTAS columns by the affinity of a plain source column."""
         if not isinstance(query, exp.Select):
             return table.columns
-        sources = [t.name for t in query.find_all(exp.Table)]
+        sources = [qualified_name(t) for t in query.find_all(exp.Table)]
         out = []
         for col, sel in zip(table.columns, query.selects):
             inner = sel.this if isinstance(sel, exp.Alias) else sel
@@ -323,6 +323,9 @@ class SchemaBuilder:
             return table.with_columns(tuple(c for c in table.columns if c.key not in gone))
         if isinstance(action, exp.AlterRename):
             new_name = table_name(action.this)
+            if new_name and "." not in new_name and "." in table.name:
+                # RENAME TO keeps the table in its schema (PostgreSQL ALTER TABLE; SQLite too)
+                new_name = f"{table.name.rpartition('.')[0]}.{new_name}"
             return replace(table, name=new_name) if new_name else table
         if isinstance(action, exp.AlterColumn):
             return _alter_column(table, action, self.dialect)

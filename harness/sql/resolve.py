@@ -14,7 +14,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from harness.sql.schema import Schema, fold
+from harness.sql.schema import Schema, fold, qualified_name
 from harness.sql.scope_columns import ScopeColumns
 
 SYSTEM_TABLES = {
@@ -65,6 +65,12 @@ def is_external(table: exp.Table) -> bool:
     name = fold(table.name)
     return name in SYSTEM_TABLES or name.startswith(
         ("pragma_", "json_", "information_schema", "pg_", "sqlite_"))
+
+
+def _unmodelled(table: exp.Table, schema: Schema) -> bool:
+    """External, unless it is in another schema whose DDL the project itself runs."""
+    return is_external(table) and (
+        not table.db or schema.table(qualified_name(table)) is None)
 
 
 def table_refs(expression: exp.Expr) -> list[NameRef]:
@@ -132,11 +138,11 @@ def _scope_columns(scope: Scope) -> Columns:
 
 def _source_columns(source: object, schema: Schema, dialect: str) -> Columns:
     if isinstance(source, exp.Table):
-        if isinstance(source.this, exp.Func) or (is_external(source) and (
+        if isinstance(source.this, exp.Func) or (_unmodelled(source, schema) and (
             fold(source.name) not in SYSTEM_TABLES
         )):
             return None
-        return _table_columns(schema, source.name, dialect)
+        return _table_columns(schema, qualified_name(source), dialect)
     if isinstance(source, Scope):
         return _scope_columns(source)
     return None
@@ -245,14 +251,16 @@ class _Resolver:
         target = dml.this
         if isinstance(target, exp.Schema):
             target = target.this
-        if not isinstance(target, exp.Table) or not target.name or is_external(target):
+        if not isinstance(target, exp.Table) or not target.name or \
+                _unmodelled(target, self.schema):
             return
-        cols = _table_columns(self.schema, target.name, self.dialect)
-        env: dict[str, tuple[str, Columns]] = {fold(target.name): (target.name, cols)}
+        name = qualified_name(target)
+        cols = _table_columns(self.schema, name, self.dialect)
+        env: dict[str, tuple[str, Columns]] = {fold(target.name): (name, cols)}
         if target.alias:
-            env[fold(target.alias)] = (target.name, cols)
+            env[fold(target.alias)] = (name, cols)
         if isinstance(dml, exp.Insert):
-            env["excluded"] = (target.name, cols)
+            env["excluded"] = (name, cols)
         extra = self._extra_sources(dml)
         env.update(extra)
         queries = _top_queries(dml)
@@ -266,12 +274,12 @@ class _Resolver:
         if isinstance(dml, exp.Insert) and isinstance(dml.this, exp.Schema):
             for ident in dml.this.expressions:
                 if isinstance(ident, exp.Identifier) and fold(ident.name) not in cols:
-                    self.unknown.append(NameRef(ident.name, offset_of(ident), target.name))
+                    self.unknown.append(NameRef(ident.name, offset_of(ident), name))
         conflict = dml.args.get("conflict")
         if conflict is not None:
             for ident in conflict.args.get("conflict_keys") or []:
                 if isinstance(ident, exp.Identifier) and fold(ident.name) not in cols:
-                    self.unknown.append(NameRef(ident.name, offset_of(ident), target.name))
+                    self.unknown.append(NameRef(ident.name, offset_of(ident), name))
         inside = {id(n) for q in queries for n in q.walk()}
         # a data-modifying CTE (``WITH ins AS (INSERT ... ON CONFLICT (k) ...) INSERT ...``)
         # names the columns of its own target, never this statement's
@@ -281,7 +289,7 @@ class _Resolver:
         for column in dml.find_all(exp.Column):
             if id(column) in inside or column.is_star or not column.name:
                 continue
-            self._check_dml_column(column, env, extra, target.name, cols)
+            self._check_dml_column(column, env, extra, name, cols)
 
     def _check_dml_column(self, column: exp.Column, env: dict[str, tuple[str, Columns]],
                           extra: dict[str, tuple[str, Columns]], target: str,
@@ -317,8 +325,8 @@ class _Resolver:
                 if subquery is not None:
                     out[fold(subquery.alias or "")] = ("", None)
                     continue
-                cols = _table_columns(self.schema, table.name, self.dialect)
-                out[fold(table.alias or table.name)] = (table.name, cols)
+                cols = _table_columns(self.schema, qualified_name(table), self.dialect)
+                out[fold(table.alias or table.name)] = (qualified_name(table), cols)
         return out
 
 

@@ -115,10 +115,20 @@ class Schema:
     tables: Mapping[str, Table] = field(default_factory=lambda: MappingProxyType({}))
 
     def table(self, name: str) -> Table | None:
+        """The table called ``name``: bare (``t``) or schema-qualified (``s.t``), where a table
+        in another schema (PostgreSQL ``CREATE SCHEMA``, SQLite ``ATTACH``) is its own table."""
         return self.tables.get(fold(_unqualify(name)))
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.table(name) is not None
+        """Known by that name, or a bare name some non-default schema defines: PostgreSQL's
+        ``search_path`` may find ``s.t`` as ``t`` (PostgreSQL docs, "The Schema Search Path"),
+        so such a name is not unknown, though ``table()`` does not judge its columns."""
+        if not isinstance(name, str):
+            return False
+        if self.table(name) is not None:
+            return True
+        bare = fold(name)
+        return "." not in bare and any(key.rpartition(".")[2] == bare for key in self.tables)
 
     def __iter__(self) -> Iterator[Table]:
         return iter(self.tables.values())
@@ -143,9 +153,21 @@ class Schema:
         return hash(tuple(sorted(self.tables)))
 
 
+DEFAULT_SCHEMAS = frozenset({"main", "public", "dbo", "temp"})
+
+
 def _unqualify(name: str) -> str:
     """``main.t`` / ``public.t`` name the same table as ``t``."""
     head, _, tail = name.rpartition(".")
-    if head and fold(head) in ("main", "public", "dbo"):
+    if head and fold(head) in DEFAULT_SCHEMAS:
         return tail
     return name
+
+
+def qualified_name(table: exp.Table) -> str:
+    """``t`` for a table in the default schema (``main``/``temp`` in SQLite, ``public`` in
+    PostgreSQL, ``dbo``), else ``s.t``: ``s.t`` and ``u.t`` are two tables, and neither is ``t``."""
+    db = table.db or ""
+    if db and fold(db) not in DEFAULT_SCHEMAS:
+        return f"{db}.{table.name}"
+    return table.name
