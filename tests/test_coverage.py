@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from harness.contracts_report import contracts_json, contracts_text
 from harness.link.coverage import coverage
 from tests.helpers import check_files, write_project
@@ -82,6 +84,7 @@ def test_coverage_counts_checked_and_not_analysed(tmp_path: Path) -> None:
     assert "coverage: checked 4 statements at 4 sites; 3 sites not analysed" in text
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_check_text_ends_with_what_it_covered(tmp_path: Path) -> None:
     write_project(tmp_path, APP)
     for _ in range(2):  # the second run answers from the result cache: the same line

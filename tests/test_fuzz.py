@@ -51,6 +51,7 @@ def _sql_layer(text: str, dialect: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(sql_text, st.sampled_from(["sqlite", "postgres", "mysql"]))
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_sql_layer_never_raises(text: str, dialect: str) -> None:
     _sql_layer(text, dialect)
 

@@ -286,6 +286,7 @@ def test_entry_that_deletes_the_database(tmp_path: Path) -> None:
     assert got and all(o.status in ("fail", "error") for o in got)
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_originals_are_never_modified(tmp_path: Path) -> None:
     root = make_app(tmp_path, {"app_good": GOOD, "app_bad": LOSSY_REBUILD},
                     {"v1.sql": LEGACY, "v1.sqlite": LEGACY})

@@ -527,3 +527,44 @@ def test_pg_whole_row_references_and_insert_returning(tmp_path: Path) -> None:
         ("unknown-column", "ww", 12)]
     diags = findings(tmp_path / "lite", {"walks.py": src})
     assert ("unknown-column", "w", 6) in [(d.rule, d.column, d.line) for d in diags]
+
+
+TRIGGERED = """CREATE TABLE badge (id bigserial PRIMARY KEY, code text NOT NULL);
+CREATE TABLE medal (id bigserial PRIMARY KEY, code text NOT NULL);
+CREATE FUNCTION fill_code() RETURNS trigger AS $$
+BEGIN
+  NEW.code = 'b' || NEW.id::text;
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER fill_code BEFORE INSERT ON badge FOR EACH ROW WHEN (NEW.code IS NULL)
+  EXECUTE FUNCTION fill_code();
+CREATE TRIGGER fill_code AFTER INSERT ON medal FOR EACH ROW EXECUTE FUNCTION fill_code();
+"""
+
+
+def test_not_null_filled_by_a_before_insert_trigger(tmp_path: Path) -> None:
+    """PostgreSQL 15 (confirmed with psql on scripts/pg-test-server): a BEFORE INSERT trigger
+    sets ``NEW.code``, so ``INSERT INTO badge (id)`` works; near miss: with an AFTER INSERT
+    trigger, ``INSERT INTO medal (id)`` fails the NOT NULL check and is flagged."""
+    diags = findings(tmp_path, {
+        "schema.sql": TRIGGERED,
+        "app.py": 'def add(cur, i):\n    cur.execute("INSERT INTO badge (id) VALUES (%s)", (i,))\n'
+                  '    cur.execute("INSERT INTO medal (id) VALUES (%s)", (i,))\n',
+    }, **PG)
+    assert [(d.rule, d.table, d.line) for d in diags] == [("not-null-missing", "medal", 3)]
+
+
+def test_postgres_parser_reads_in_placeholder_as_a_list(tmp_path: Path) -> None:
+    """Where sqlglot fails (a two-argument ``sum``, a user-defined aggregate), PostgreSQL's
+    parser decides, with psycopg2's ``IN %s`` read as the parenthesised list psycopg2 writes
+    (psycopg2 docs, "Tuples adaptation"); near miss: a truly broken statement is flagged."""
+    pytest.importorskip("pglast")
+    diags = findings(tmp_path, {
+        "schema.sql": "CREATE TABLE till (id bigserial PRIMARY KEY, amount numeric, cur text);\n",
+        "app.py": 'def total(cur, ids):\n'
+                  '    cur.execute("SELECT sum(amount, cur) FROM till WHERE id IN %s", (ids,))\n'
+                  '    cur.execute("SELECT sum(amount, cur) FROM till WHERE id IN %s AND", '
+                  '(ids,))\n',
+    }, **PG)
+    assert [(d.rule, d.line) for d in diags] == [("sql-syntax", 3)]

@@ -72,6 +72,7 @@ NASTY: dict[str, bytes] = {
 }
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_nasty_corpus_each_case_named(tmp_path: Path) -> None:
     write_project(tmp_path, GOOD)
     for name, data in NASTY.items():
@@ -120,6 +121,7 @@ def test_nasty_corpus_each_case_named(tmp_path: Path) -> None:
     assert elapsed < 60
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_huge_python_file_is_skipped_with_a_message(tmp_path: Path) -> None:
     write_project(tmp_path, GOOD)
     with (tmp_path / "huge.py").open("wb") as fh:

@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from harness.config import Config
 from harness.migrations.generate import create_snapshot, ddl_at_revision, snapshot_from_git
 from harness.migrations.snapshots import discover
@@ -76,6 +78,7 @@ def test_snapshot_from_git_uses_the_old_ddl_without_running_old_code(tmp_path: P
     assert [o.status for o in got] == ["pass", "pass", "pass"], [o.message for o in got]
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_snapshot_cli(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(textwrap.dedent(V1), encoding="utf-8")
     (tmp_path / "pyproject.toml").write_text(

@@ -302,6 +302,7 @@ def test_a_full_disk_leaves_no_temporary_files(tmp_path: Path) -> None:
     assert list(base.rglob("facts-*.json"))
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_a_cache_folder_open_to_others_is_not_used(tmp_path: Path) -> None:
     project = tmp_path / "project"
     write_project(project, {**CLEAN, "r1.py": BUGGY_R1})

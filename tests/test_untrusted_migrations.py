@@ -448,6 +448,7 @@ def upgrade(path):
 '''
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_an_entry_printing_hundreds_of_mib_does_not_grow_dbharness(tmp_path: Path) -> None:
     (tmp_path / "app_flood.py").write_text(FLOODS, encoding="utf-8")
     got = _wrapped(tmp_path, "app_flood:upgrade", 60.0, {})
@@ -567,6 +568,7 @@ def test_check_with_a_glob_outside_the_root_is_a_config_error(tmp_path: Path) ->
     assert proc.returncode == 2 and "reaches outside the project root" in proc.stderr
 
 
+@pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)
 def test_a_dump_symlinked_out_of_the_tree_is_not_loaded_by_migrations(tmp_path: Path) -> None:
     outside = tmp_path / "outside.sql"
     outside.write_text(LEGACY, encoding="utf-8")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sqlglot import exp
+
 from harness.config import DIALECTS
 from harness.diagnostics import Diagnostic, Related, Severity
 from harness.link.model import Model
@@ -280,7 +282,30 @@ def _count_problem(positional: int, named: frozenset[str], row: object) -> str |
     return None
 
 
+def filled_by_trigger(model: Model) -> frozenset[str]:
+    """Tables with a BEFORE INSERT row trigger: PostgreSQL lets it set ``NEW.col`` before the
+    NOT NULL check (PostgreSQL docs, "Overview of Trigger Behavior"), so an INSERT that leaves
+    a NOT NULL column out may be complete. (SQLite's triggers cannot change NEW.)"""
+    if model.dialect != "postgres":
+        return frozenset()
+    out = set()
+    for ps in parsed_sites(model):
+        for st in ps.parsed.statements:
+            node = st.expression if st.category == "create" else None
+            if not isinstance(node, exp.Create) or str(node.args.get("kind")).upper() != \
+                    "TRIGGER":
+                continue
+            for props in node.find_all(exp.TriggerProperties):
+                events = {str(e.this).upper() for e in props.args.get("events") or []}
+                table = props.args.get("table")
+                if str(props.args.get("timing")).upper() == "BEFORE" and "INSERT" in events \
+                        and isinstance(table, exp.Table):
+                    out.add(fold(table.name))
+    return frozenset(out)
+
+
 def check_not_null(model: Model) -> Iterator[Diagnostic]:
+    triggered = filled_by_trigger(model)
     for ps in parsed_sites(model, executed_only=True):
         if ps.site.text.holes:
             continue
@@ -290,7 +315,8 @@ def check_not_null(model: Model) -> Iterator[Diagnostic]:
             info = written(st, model.dialect)
             schema = schema_at(model, ps, st)
             table = schema.table(info.table) if info.table else None
-            if table is None or info.columns is None or not table.columns_known:
+            if table is None or info.columns is None or not table.columns_known or \
+                    table.key in triggered:
                 continue
             given = {fold(c) for c in info.columns}
             alias = table.rowid_alias()

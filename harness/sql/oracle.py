@@ -73,14 +73,17 @@ def _pg_accepts(statement: str) -> bool | None:
     return True
 
 
-def with_params(statement: str, spans: list[tuple[int, int]], dialect: str) -> str:
+def with_params(statement: str, spans: list[tuple[int, int]], dialect: str,
+                lists: frozenset[int] | set[int] = frozenset()) -> str:
     """``statement`` with each placeholder span (start, end offsets in it) written as a
     parameter the database parses (``$n`` for postgres, ``?`` otherwise), so a DB-API
-    ``%s``/``%(name)s``/``?``/``:name`` reads as one."""
+    ``%s``/``%(name)s``/``?``/``:name`` reads as one; a span starting at an offset in
+    ``lists`` is written in parentheses (a list the driver expands)."""
     out, last = [], 0
     for n, (start, end) in enumerate(sorted(spans), 1):
         out.append(statement[last:start])
-        out.append(f"${n}" if dialect == "postgres" else "?")
+        param = f"${n}" if dialect == "postgres" else "?"
+        out.append(f"({param})" if start in lists else param)
         last = end
     out.append(statement[last:])
     return "".join(out)
@@ -134,4 +137,8 @@ def native_params(text: str, dialect: str) -> str:
     if tokens is None:
         return text
     spans = [(p.start, p.end) for p in find_placeholders(tokens).items]
-    return with_params(text, spans, dialect) if spans else text
+    # ``IN %s`` with a tuple: psycopg2 writes the tuple as ``(a, b)`` (psycopg2 docs, "Tuples
+    # adaptation"), so the parameter is read as a parenthesised list there.
+    lists = {t.start for a, t in itertools.pairwise(tokens)
+             if a.token_type == TokenType.IN and dialect == "postgres"}
+    return with_params(text, spans, dialect, lists) if spans else text
