@@ -20,6 +20,22 @@ CASES = [
                            "FOREIGN KEY (aa) REFERENCES p(id))"),
     (None, "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (a INT, "
            "FOREIGN KEY (a) REFERENCES p(id))"),
+    # the parent side of a foreign key: a column the parent table never has
+    ("ddl-unknown-column", "CREATE TABLE p (name TEXT PRIMARY KEY); CREATE TABLE t (pn TEXT, "
+                           "FOREIGN KEY (pn) REFERENCES p (pname))"),
+    (None, "CREATE TABLE p (name TEXT PRIMARY KEY); CREATE TABLE t (pn TEXT, "
+           "FOREIGN KEY (pn) REFERENCES p (name))"),
+    ("ddl-unknown-column", "CREATE TABLE p (id INTEGER PRIMARY KEY); "
+                           "CREATE TABLE t (a INT REFERENCES p(pid))"),
+    (None, "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (a INT REFERENCES p(id))"),
+    ("ddl-unknown-column", "CREATE TABLE t (id INTEGER PRIMARY KEY, up INT REFERENCES t(uid))"),
+    (None, "CREATE TABLE t (id INTEGER PRIMARY KEY, up INT REFERENCES t(id))"),
+    # no column list (the parent's primary key), a parent no DDL declares, a parent column
+    # renamed later (SQLite rewrites the reference): nothing to judge
+    (None, "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (a INT REFERENCES p)"),
+    (None, "CREATE TABLE t (a INT, FOREIGN KEY (a) REFERENCES elsewhere (x))"),
+    (None, "CREATE TABLE p (old INTEGER PRIMARY KEY); CREATE TABLE t (a INT REFERENCES p(old)); "
+           "ALTER TABLE p RENAME COLUMN old TO id"),
     ("ddl-unknown-column", "CREATE TABLE t (a INT, b INT); CREATE INDEX i ON t (a, c)"),
     (None, "CREATE TABLE t (a INT, b INT); CREATE UNIQUE INDEX i ON t (b DESC, a)"),
     ("ddl-suspicious-type", "CREATE TABLE t (id INTEGER PRIMARY KEY, rating TEXT "

@@ -411,6 +411,63 @@ def test_history_scripts_are_named_and_ordered_by_kind() -> None:
         "sql/update1.sql", "sql/update2.sql", "sql/update10.sql"]
 
 
+NUMBERED_STEPS = {
+    "db/upgrades/2_to_3.sql": "CREATE TABLE lamp (id INTEGER PRIMARY KEY, name TEXT);\n",
+    "db/upgrades/9_to_10.sql": "ALTER TABLE lamp ADD COLUMN watts INTEGER;\n",
+    "db/upgrades/10_to_11.sql": "ALTER TABLE lamp RENAME TO light;\n",
+}
+
+
+def test_numbered_upgrade_scripts_build_the_schema_in_number_order(tmp_path: Path) -> None:
+    """The project's schema is built from numbered scripts in the order they run: 2, 9, 10
+    (by name, ``10_to_11`` sorts before ``2_to_3``: its rename would find no table, and
+    ``lamp`` would be today's table). SQLite runs the steps in number order (checked here) and
+    ends with ``light``. Near miss: a column no step creates is still unknown."""
+    conn = sqlite3.connect(":memory:")
+    for name in sorted(NUMBERED_STEPS, key=lambda p: int(p.rsplit("/")[-1].split("_")[0])):
+        conn.executescript(NUMBERED_STEPS[name])
+    conn.execute("SELECT name, watts FROM light")
+    app = 'def bright(cur):\n    return cur.execute("SELECT name, watts FROM light").fetchall()\n'
+    assert_rules(findings(tmp_path / "ok", {**NUMBERED_STEPS, "app.py": app}))
+    bad = findings(tmp_path / "bad", {**NUMBERED_STEPS, "app.py": app.replace("watts", "lux")})
+    assert [(d.rule, d.column) for d in bad] == [("unknown-column", "lux")]
+
+
+def test_key_list_autoincrement_is_a_rowid_alias(tmp_path: Path) -> None:
+    """SQLite accepts ``PRIMARY KEY (id AUTOINCREMENT)`` at table level (checked here: the id
+    is filled in); sqlglot does not parse it, and the table must not be lost. Near miss: a
+    NOT NULL column that is no key is still reported missing."""
+    ddl = ("CREATE TABLE note (id integer NOT NULL, body text NOT NULL, tag text NOT NULL, "
+           "PRIMARY KEY (id AUTOINCREMENT));\n")
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(ddl)
+    conn.execute("INSERT INTO note (body, tag) VALUES ('x', 'y')")
+    assert conn.execute("SELECT id FROM note").fetchall() == [(1,)]
+    app = ('def add(cur, b, t):\n'
+           '    cur.execute("INSERT INTO note (body, tag) VALUES (?, ?)", (b, t))\n')
+    assert_rules(findings(tmp_path / "ok", {"schema.sql": ddl, "app.py": app}))
+    bad = app.replace("(body, tag) VALUES (?, ?)\", (b, t)", "(body) VALUES (?)\", (b,)")
+    got = findings(tmp_path / "bad", {"schema.sql": ddl, "app.py": bad})
+    assert [(d.rule, d.column) for d in got] == [("not-null-missing", "tag")]
+
+
+def test_table_constraints_without_commas_still_make_the_table(tmp_path: Path) -> None:
+    """SQLite takes table constraints without commas between them (checked here); the table
+    must not be lost (every query on it an unknown table). Near miss: a column it lacks."""
+    ddl = ("CREATE TABLE shelf (id INTEGER PRIMARY KEY);\n"
+           "CREATE TABLE book (id INTEGER PRIMARY KEY, shelf_id INTEGER, title TEXT,\n"
+           "  FOREIGN KEY (shelf_id) REFERENCES shelf (id) ON DELETE CASCADE\n"
+           "  UNIQUE (shelf_id, title));\n")
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(ddl)
+    conn.execute("SELECT title FROM book")
+    app = 'def titles(cur):\n    return cur.execute("SELECT title FROM book").fetchall()\n'
+    assert_rules(findings(tmp_path / "ok", {"schema.sql": ddl, "app.py": app}))
+    bad = findings(tmp_path / "bad", {"schema.sql": ddl,
+                                      "app.py": app.replace("title FROM", "author FROM")})
+    assert [(d.rule, d.column) for d in bad] == [("unknown-column", "author")]
+
+
 # --- the quadratic walk: scope columns in one pass ---------------------------------------------
 
 def _calls_to_check(tmp_path: Path, terms: int) -> int:

@@ -21,6 +21,12 @@ CORPUS = [
     "CREATE TABLE t (a PRIMARY KEY, b UNIQUE)",
     "CREATE TABLE t (a INT, b TEXT, PRIMARY KEY (a, b))",
     "CREATE TABLE t (a INT, b TEXT, UNIQUE (a, b))",
+    # AUTOINCREMENT at the end of a table-level key list (valid SQLite, rejected by sqlglot)
+    "CREATE TABLE t (a integer NOT NULL, b TEXT, PRIMARY KEY (a AUTOINCREMENT))",
+    # table constraints without commas between them (valid SQLite, rejected by sqlglot)
+    "CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE t (a INT, b INT CHECK (b > 0) "
+    "UNIQUE, FOREIGN KEY (a) REFERENCES p (id) ON DELETE CASCADE\n FOREIGN KEY (b) "
+    "REFERENCES p (id) UNIQUE (a, b) CONSTRAINT k CHECK (a > 0))",
     "CREATE TABLE t (a INT, b TEXT, c REAL, PRIMARY KEY (a)) WITHOUT ROWID",
     "CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT NOT NULL) STRICT",
     "CREATE TABLE t (a INTEGER, b TEXT PRIMARY KEY) STRICT, WITHOUT ROWID",

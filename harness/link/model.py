@@ -35,6 +35,7 @@ from harness.python.facts import (
 )
 from harness.python.text import PARAM, Text
 from harness.sql.ddl import SchemaBuilder, holes_in_values_only, table_name
+from harness.sql.history import natural_key
 from harness.sql.memo import written
 from harness.sql.parse import DDL, parse_sql
 from harness.sql.resolve import offset_of
@@ -193,11 +194,13 @@ def project_drivers(files: Sequence[FileFacts]) -> frozenset[str]:
 def in_schema_order(sites: Sequence[SqlSite], order: dict[str, str] | None = None
                     ) -> list[SqlSite]:
     """Each distinct SQL string once (by place and text), in file and line order (Alembic
-    revisions in chain order): the order DDL is applied to build the schema."""
+    revisions in chain order): the order DDL is applied to build the schema. Files sort in
+    natural order of their names (``3_to_4.sql`` before ``10_to_11.sql``), as numbered
+    upgrade scripts are run."""
     seen: set[tuple[str, int, int, str]] = set()
     out = []
     rank = order or {}
-    for site in sorted(sites, key=lambda s: (rank.get(s.path, s.path), s.text.line,
+    for site in sorted(sites, key=lambda s: (natural_key(rank.get(s.path, s.path)), s.text.line,
                                              s.text.col)):
         key = (site.path, site.text.line, site.text.col, site.text.text)
         if key not in seen:

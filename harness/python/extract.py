@@ -238,7 +238,8 @@ class Extractor:
 
     def _stmt(self, stmt: ast.stmt, scope: _Scope) -> None:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            self._function(stmt, scope)
+            if not self._is_downgrade(stmt, scope):
+                self._function(stmt, scope)
         elif isinstance(stmt, ast.ClassDef):
             self._class(stmt, scope)
         elif isinstance(stmt, ast.Assign):
@@ -474,6 +475,14 @@ class Extractor:
         return []
 
     # --- definitions --------------------------------------------------------------------------
+    def _is_downgrade(self, node: ast.FunctionDef | ast.AsyncFunctionDef, outer: _Scope) -> bool:
+        """An Alembic revision's module-level ``downgrade()`` (or ``downgrade_<name>()`` in a
+        multi-database template): it undoes ``upgrade()``, so its DDL (``op.drop_table``, a
+        ``DROP TABLE`` string) is no part of the schema at head and its SQL runs against an
+        earlier schema (Alembic docs, "Create a Migration Script"). Not walked at all."""
+        return outer.function is None and outer.cls is None and \
+            node.name.startswith("downgrade") and self._uses("alembic")
+
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, outer: _Scope) -> None:
         if outer.function is None:
             qualname = f"{outer.cls}.{node.name}" if outer.cls else node.name
@@ -1356,9 +1365,12 @@ class Extractor:
         """String literals anywhere (a tuple of migrations run in a loop, say)."""
         if not self._has_ddl:
             return
+        skipped = {id(n) for stmt in self.tree.body
+                   if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and self._is_downgrade(stmt, self._module_scope) for n in ast.walk(stmt)}
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
-                    DDL_HINT.search(node.value):
+                    DDL_HINT.search(node.value) and id(node) not in skipped:
                 text = literal(node.value, literal_map(node, self.lines))
                 if not any(t.text.find(node.value) >= 0 and t.line <= node.lineno
                            for t in self.ddl.values()):

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import ast
 
+import sqlglot
+from sqlglot.errors import ParseError, TokenError
+
 TYPES = {
     "Integer": "INTEGER", "BigInteger": "BIGINT", "SmallInteger": "SMALLINT",
     "String": "VARCHAR", "Unicode": "VARCHAR", "Text": "TEXT", "UnicodeText": "TEXT",
@@ -41,7 +44,11 @@ def _quote(name: str) -> str:
 
 
 def _type(node: ast.expr) -> str:
-    sql = TYPES.get(_name(node), "")
+    """The SQL type a SQLAlchemy type stands for; a type we have no spelling for
+    (``postgresql.JSONB()``, ``Vector(384)``) keeps its own name, as the dialect's DDL does."""
+    written = _name(node)
+    sql = TYPES.get(written, "") or (written.upper() if written.isidentifier() and
+                                     written[:1].isupper() else "")
     if sql and isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
             and isinstance(node.args[0].value, int):
         sql += f"({node.args[0].value})"
@@ -69,16 +76,35 @@ def column_sql(call: ast.Call, name: str | None = None) -> str | None:
     pk = _keyword(call, "primary_key")
     if isinstance(pk, ast.Constant) and pk.value is True:
         parts.append("PRIMARY KEY")
-    nullable = _keyword(call, "nullable")
-    if isinstance(nullable, ast.Constant) and nullable.value is False:
-        parts.append("NOT NULL")
     default = _keyword(call, "server_default")
+    default_sql = _default_sql(default)
+    nullable = _keyword(call, "nullable")
+    if isinstance(nullable, ast.Constant) and nullable.value is False and (
+            default is None or default_sql is not None):
+        # a server default we cannot spell still fills the column: not claimed NOT NULL
+        # without a default, which would demand every INSERT supply it
+        parts.append("NOT NULL")
+    if default_sql is not None:
+        parts.append(default_sql)
+    return " ".join(parts)
+
+
+def _default_sql(default: ast.expr | None) -> str | None:
+    """``server_default="0"`` or ``server_default=sa.text("now()")`` as a DEFAULT clause;
+    None for no default or one we cannot spell (``func.now()``, a variable)."""
     if isinstance(default, ast.Constant) and isinstance(default.value, (str, int, float)):
         value = default.value
-        parts.append("DEFAULT " + (repr(value) if isinstance(value, str) and
-                                   not value.lstrip("-").replace(".", "").isdigit()
-                                   else str(value)))
-    return " ".join(parts)
+        return "DEFAULT " + (repr(value) if isinstance(value, str) and
+                             not value.lstrip("-").replace(".", "").isdigit() else str(value))
+    if isinstance(default, ast.Call) and _name(default.func) == "text" and \
+            len(default.args) == 1 and _str(default.args[0]) is not None:
+        text = _str(default.args[0]) or ""
+        try:
+            sqlglot.parse_one(text)
+        except (ParseError, TokenError):
+            return None
+        return f"DEFAULT ({text})"
+    return None
 
 
 def _columns(args: list[ast.expr]) -> list[str]:

@@ -87,9 +87,46 @@ def check_ddl_unknown_column(model: Model) -> Iterator[Diagnostic]:
                     f"{clause} of table {name} names column {target.name}, which the table "
                     "does not declare", table=name, column=target.name,
                     fix=f"declare {target.name} or fix the name in the {clause} list")
+        yield from _reference_columns(model, ps, st, create, declared)
     for ps in parsed_sites(model):
         for st in ps.parsed.statements:
             yield from _index_columns(model, ps, st)
+
+
+def _reference_columns(model: Model, ps: ParsedSite, st: Statement, create: exp.Create,
+                       declared: set[str]) -> Iterator[Diagnostic]:
+    """Parent columns a REFERENCES clause (column or table constraint) names that the parent
+    table never has. The parent is the table being created (a self-reference) or a table of
+    the project's schema whose columns are known; a column any of its DDL ever gave it counts
+    (a later RENAME COLUMN rewrites the reference, so an older name is no evidence).
+
+    SQLite: the parent key must be the parent's PRIMARY KEY or a UNIQUE set of its columns,
+    else every write to the child fails with "foreign key mismatch" once foreign keys are
+    enforced (https://sqlite.org/foreignkeys.html, section 3); PostgreSQL refuses the CREATE."""
+    own = table_name(create.this)
+    for reference in create.this.find_all(exp.Reference):
+        target = reference.this
+        parent = table_name(target)
+        if not isinstance(target, exp.Schema) or not parent or ps.is_sentinel(parent):
+            continue  # no column list: the parent's primary key
+        if own is not None and fold(parent) == fold(own):
+            known: set[str] | frozenset[str] = declared
+            shown = own
+        else:
+            table = model.schema.table(parent)
+            if table is None or not table.columns_known or table.is_view or \
+                    not model.schema_complete:
+                continue
+            known = {c.key for c in table.columns} | model.historical.get(table.key, frozenset())
+            shown = table.name
+        for ident in target.expressions:
+            if isinstance(ident, exp.Identifier) and fold(ident.name) not in known and \
+                    not ps.is_sentinel(ident.name):
+                yield DDL_UNKNOWN_COLUMN.diagnostic(
+                    ps.location(st, offset_of(ident)),
+                    f"REFERENCES {parent}({ident.name}) in table {own} names a column table "
+                    f"{shown} does not have", table=shown, column=ident.name,
+                    fix=f"reference one of {shown}'s key columns")
 
 
 def _index_columns(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diagnostic]:
@@ -172,9 +209,11 @@ DDL_UNKNOWN_COLUMN = Rule(
     Severity.ERROR,
     RuleDoc(
         what="A table-level PRIMARY KEY, UNIQUE or FOREIGN KEY list, or a CREATE INDEX, names a "
-             "column the table does not declare.",
+             "column the table does not declare; or a REFERENCES clause names a parent column "
+             "the parent table never has.",
         why="The statement fails at install time, or (SQLite, old versions) silently creates a "
-            "key on nothing.",
+            "key on nothing; a foreign key to a missing parent column makes every write to the "
+            "child fail (SQLite: 'foreign key mismatch' once foreign keys are enforced).",
         example="CREATE TABLE t (a INT, b INT, UNIQUE (a, c))",
         fix="Fix the name in the key or index list.",
     ),

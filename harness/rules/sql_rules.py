@@ -16,7 +16,8 @@ from harness.rules.sql_sites import ParsedSite, parsed_sites
 from harness.sql.history import HistoryReplay, is_history_module, replay_history
 from harness.sql.memo import columns_missing, tables_named, written
 from harness.sql.oracle import database_accepts, database_rejects, trailing_comma
-from harness.sql.parse import DML, Statement, parse_sql
+from harness.sql.parse import DML, Statement, parse_sql, tokenize
+from harness.sql.placeholders import quoted_format_placeholder
 from harness.sql.schema import Schema, fold
 
 VENDOR_STATEMENTS = ("SET ", "SHOW ", "USE ", "LOCK ", "GRANT ", "REVOKE ", "DECLARE ", "LISTEN ",
@@ -238,7 +239,7 @@ def check_param_count(model: Model) -> Iterator[Diagnostic]:
         key = (site.module, site.path, execute.function or "", execute.line, execute.col,
                execute.path, site.text.text)
         ps = ParsedSite(site, parse_sql(site.text.text, model.dialect))
-        groups.setdefault(key, []).append((ps, _param_problem(ps)))
+        groups.setdefault(key, []).append((ps, _param_problem(ps, model.dialect)))
     reported: set[tuple[str, str, int, int]] = set()
     for (module, _path, function, line, col, _n, _text), found in groups.items():
         if (module, function, line, col) in reported or any(m is None for _, m in found):
@@ -249,7 +250,7 @@ def check_param_count(model: Model) -> Iterator[Diagnostic]:
                                      fix="pass exactly one value per placeholder")
 
 
-def _param_problem(ps: ParsedSite) -> str | None:
+def _param_problem(ps: ParsedSite, dialect: str) -> str | None:
     """What is wrong with one execute's parameter count; None when it agrees or cannot be
     judged."""
     execute = ps.site.execute
@@ -261,6 +262,9 @@ def _param_problem(ps: ParsedSite) -> str | None:
         return None
     if any(st.category == "command" for st in ps.parsed.statements):
         return None  # sqlglot swallowed the statement whole: its placeholders are unseen
+    if "%" in ps.site.text.text and quoted_format_placeholder(
+            tokenize(ps.site.text.text, dialect)):
+        return None  # the driver fills a quoted ``'%s'`` too: its count is not the tokens'
     positional = sum(p.positional_count for p in items)
     named = frozenset().union(*(p.names for p in items))
     rows = _rows(execute.params, execute.convention)

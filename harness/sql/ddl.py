@@ -25,10 +25,12 @@ class DdlConflict(Exception):
 
 
 def table_name(node: exp.Expr | None) -> str | None:
+    """The table a DDL statement names: ``t``, or ``s.t`` for a schema other than the
+    default one (PostgreSQL docs, "Schemas": ``statistics.user`` is not ``public.user``)."""
     if isinstance(node, exp.Schema):
         node = node.this
     if isinstance(node, exp.Table):
-        return qualified_name(node) if node.name else None
+        return qualified_name(node.name, node.db) if node.name else None
     return None
 
 
@@ -165,7 +167,12 @@ def _table_from_create(create: exp.Create, dialect: str, without_rowid: bool,
             uniques.append(_names(inner.this))
     if pk:
         wanted = {fold(n) for n in pk}
-        columns = [replace(c, primary_key=True) if c.key in wanted else c for c in columns]
+        # SQLite's ``PRIMARY KEY (id AUTOINCREMENT)``: parse.py blanks the word for sqlglot;
+        # the original text still has it (as live.py reads sqlite_master)
+        auto = len(pk) == 1 and statement is not None and dialect == "sqlite" and \
+            "AUTOINCREMENT" in statement.text.upper()
+        columns = [replace(c, primary_key=True, autoincrement=c.autoincrement or auto)
+                   if c.key in wanted else c for c in columns]
     else:
         pk = tuple(c.name for c in columns if c.primary_key)
     props = create.args.get("properties")
@@ -263,7 +270,7 @@ class SchemaBuilder:
         """SQLite declares CTAS columns by the affinity of a plain source column."""
         if not isinstance(query, exp.Select):
             return table.columns
-        sources = [qualified_name(t) for t in query.find_all(exp.Table)]
+        sources = [t.name for t in query.find_all(exp.Table)]
         out = []
         for col, sel in zip(table.columns, query.selects):
             inner = sel.this if isinstance(sel, exp.Alias) else sel
@@ -322,10 +329,13 @@ class SchemaBuilder:
                 raise DdlConflict(f"no such column: {', '.join(sorted(gone))}")
             return table.with_columns(tuple(c for c in table.columns if c.key not in gone))
         if isinstance(action, exp.AlterRename):
+            # the table stays in its schema: ``ALTER TABLE s.a RENAME TO b`` makes ``s.b``
+            # (PostgreSQL docs, ALTER TABLE: "RENAME ... changes the name of a table";
+            # SET SCHEMA moves it)
             new_name = table_name(action.this)
-            if new_name and "." not in new_name and "." in table.name:
-                # RENAME TO keeps the table in its schema (PostgreSQL ALTER TABLE; SQLite too)
-                new_name = f"{table.name.rpartition('.')[0]}.{new_name}"
+            home, dot, _ = table.name.rpartition(".")
+            if new_name and dot and "." not in new_name:
+                new_name = f"{home}.{new_name}"
             return replace(table, name=new_name) if new_name else table
         if isinstance(action, exp.AlterColumn):
             return _alter_column(table, action, self.dialect)

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from harness.sql.resolve import offset_of
-from harness.sql.schema import qualified_name
+from harness.sql.resolve import offset_of, ref_name
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ def _describe(expression: exp.Expr) -> DmlInfo:
     kind = "delete" if isinstance(expression, exp.Delete) else (
         "select" if isinstance(expression, exp.Query) else "other")
     target = _target(expression) if kind == "delete" else None
-    return DmlInfo(kind, qualified_name(target) if target else None,
+    return DmlInfo(kind, ref_name(target) if target else None,
                    offset_of(target) if target else None, None, (), (), (), None, None)
 
 
@@ -105,7 +104,7 @@ def _insert(node: exp.Insert) -> DmlInfo:
         isinstance(s, exp.Star) or (isinstance(s, exp.Column) and s.is_star) for s in source.selects
     ):
         select_width = len(source.selects)
-    return DmlInfo("insert", qualified_name(target) if target else None,
+    return DmlInfo("insert", ref_name(target) if target else None,
                    offset_of(target) if target else None, columns, offsets, tuple(feeds),
                    tuple(rows), select_width, values_offset)
 
@@ -127,5 +126,5 @@ def _update(node: exp.Update) -> DmlInfo:
             feed = _feed(col.name, offset_of(col), assignment.expression, order)
             if feed is not None:
                 feeds.append(feed)
-    return DmlInfo("update", qualified_name(target) if target else None,
+    return DmlInfo("update", ref_name(target) if target else None,
                    offset_of(target) if target else None, None, (), tuple(feeds), (), None, None)

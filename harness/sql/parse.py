@@ -175,6 +175,73 @@ def _strip_without_rowid(text: str, tokens: list[Token], base: int) -> tuple[str
     return text, False
 
 
+def _strip_key_autoincrement(text: str, tokens: list[Token], base: int) -> str:
+    """SQLite takes AUTOINCREMENT at the end of a table-level key list, ``PRIMARY KEY (id
+    AUTOINCREMENT)`` (parse.y: ``PRIMARY KEY LP sortlist autoinc RP``); sqlglot rejects it.
+    It changes no column, so it is blanked (same length, offsets kept)."""
+    for i in range(len(tokens) - 1):
+        if tokens[i].token_type != TokenType.PRIMARY_KEY or \
+                tokens[i + 1].token_type != TokenType.L_PAREN:
+            continue
+        depth = 0
+        for j in range(i + 1, len(tokens)):
+            kind = tokens[j].token_type
+            depth += (kind == TokenType.L_PAREN) - (kind == TokenType.R_PAREN)
+            if depth == 0:
+                word = tokens[j - 1]
+                if word.text.upper() == "AUTOINCREMENT":
+                    s, e = word.start - base, word.end + 1 - base
+                    text = text[:s] + " " * (e - s) + text[e:]
+                break
+    return text
+
+
+_TABLE_CONSTRAINT_STARTS = (TokenType.FOREIGN_KEY, TokenType.PRIMARY_KEY, TokenType.UNIQUE,
+                            TokenType.CONSTRAINT)
+
+
+def _table_constraint_commas(text: str, tokens: list[Token], base: int) -> str:
+    """SQLite takes table constraints with or without commas between them (parse.y:
+    ``conslist ::= conslist tconscomma tcons``, ``tconscomma ::= COMMA|``): ``FOREIGN KEY (a)
+    REFERENCES p (a) FOREIGN KEY (b) ...``; sqlglot wants the comma. The blank before each
+    constraint after the first that lacks one becomes a comma (same length, offsets kept)."""
+    if len(tokens) < 3 or tokens[0].token_type != TokenType.CREATE:
+        return text
+    open_at = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.L_PAREN), None)
+    if open_at is None or any(t.token_type in (TokenType.ALIAS, TokenType.SELECT)
+                              for t in tokens[:open_at]):
+        return text
+    if not any(t.token_type == TokenType.TABLE for t in tokens[:open_at]):
+        return text
+    depth = 0
+    in_constraints = False
+    chars = list(text)
+    for i in range(open_at, len(tokens)):
+        kind = tokens[i].token_type
+        if kind == TokenType.L_PAREN:
+            depth += 1
+            continue
+        if kind == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                break
+            continue
+        starts = kind in _TABLE_CONSTRAINT_STARTS or (
+            kind == TokenType.VAR and tokens[i].text.upper() == "CHECK")
+        if depth != 1 or not starts:
+            continue
+        before = tokens[i - 1].token_type
+        if before in (TokenType.COMMA, TokenType.L_PAREN):
+            in_constraints = in_constraints or before == TokenType.COMMA
+            continue
+        if i >= 2 and tokens[i - 2].token_type == TokenType.CONSTRAINT:
+            continue  # CONSTRAINT name PRIMARY KEY ...: one constraint
+        at = tokens[i].start - base - 1
+        if in_constraints and 0 <= at < len(chars) and chars[at].isspace():
+            chars[at] = ","
+    return "".join(chars)
+
+
 def _virtual_module_args(text: str, tokens: list[Token], base: int) -> str:
     """``CREATE VIRTUAL TABLE t USING fts5(body, title UNINDEXED, tokenize='porter')``: sqlglot
     takes only bare names as module arguments. Blank out (same length, offsets kept) options
@@ -255,6 +322,15 @@ def seed(results: dict[str, ParsedSql], dialect: str) -> None:
         _PARSED.setdefault((text, dialect), parsed)
 
 
+def tokenize(text: str, dialect: str) -> list[Token]:
+    """The dialect's tokens of ``text`` (strings and comments are single tokens); ``[]`` when
+    it does not tokenize."""
+    try:
+        return list(_dialect(dialect).tokenizer_class().tokenize(text))
+    except TokenError:
+        return []
+
+
 def _parse(text: str, dialect: str) -> ParsedSql:
     d = _dialect(dialect)
     try:
@@ -279,6 +355,9 @@ def _parse(text: str, dialect: str) -> ParsedSql:
         chunk, without_rowid = _strip_without_rowid(normal[start:end], chunk_tokens, start)
         chunk = _virtual_module_args(chunk, chunk_tokens, start)
         chunk = _strip_on_commit_drop(chunk, chunk_tokens, start)
+        if dialect == "sqlite":
+            chunk = _strip_key_autoincrement(chunk, chunk_tokens, start)
+            chunk = _table_constraint_commas(chunk, chunk_tokens, start)
         own = Placeholders(tuple(p for p in placeholders.items if start <= p.start < end))
         try:
             parsed = _parse_one(chunk, chunk_tokens, start, d)

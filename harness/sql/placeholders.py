@@ -10,6 +10,7 @@ the rewritten text is the offset in the original, and no position map is needed.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -120,6 +121,21 @@ def find_placeholders(tokens: Sequence[Token]) -> Placeholders:
             found.append(Placeholder(NUMERIC, None, int(text[1:]), tok.start, tok.end + 1))
         i += 1
     return Placeholders(tuple(found))
+
+
+_FORMAT_IN_TEXT = re.compile(r"%(\([^()]*\))?s")
+
+
+def quoted_format_placeholder(tokens: Sequence[Token]) -> bool:
+    """A ``%s`` or ``%(name)s`` inside a string literal (``SET value = '%s'::jsonb``).
+
+    psycopg and the MySQL drivers substitute ``%s`` wherever it stands, quotes or not
+    (psycopg docs, "Passing parameters to SQL queries": a placeholder must not be quoted,
+    yet it is still replaced), so the placeholders outside strings are not all the driver
+    fills: such a text's parameter count cannot be judged from its tokens.
+    """
+    return any(t.token_type in (TokenType.STRING, TokenType.NATIONAL_STRING)
+               and _FORMAT_IN_TEXT.search(t.text) for t in tokens)
 
 
 def _colon(name: str, start: int, end: int) -> Placeholder:

@@ -57,20 +57,21 @@ def _cte_names(expression: exp.Expr) -> set[str]:
     return {fold(cte.alias_or_name) for cte in expression.find_all(exp.CTE)}
 
 
-def is_external(table: exp.Table) -> bool:
-    """Tables we never judge: other schemas, system catalogues, table functions."""
+def ref_name(table: exp.Table) -> str:
+    """The schema's name for a referenced table: ``t``, or ``s.t`` outside the default
+    schema."""
+    return qualified_name(table.name, table.db)
+
+
+def is_external(table: exp.Table, schema: Schema | None = None) -> bool:
+    """Tables we never judge: other schemas (unless ``schema`` declares that very qualified
+    table, ``CREATE TABLE mapping.cache``), system catalogues, table functions."""
     db = fold(table.db or "")
     if db and db not in ("main", "public", "dbo", "temp"):
-        return True
+        return schema is None or schema.tables.get(fold(ref_name(table))) is None
     name = fold(table.name)
     return name in SYSTEM_TABLES or name.startswith(
         ("pragma_", "json_", "information_schema", "pg_", "sqlite_"))
-
-
-def _unmodelled(table: exp.Table, schema: Schema) -> bool:
-    """External, unless it is in another schema whose DDL the project itself runs."""
-    return is_external(table) and (
-        not table.db or schema.table(qualified_name(table)) is None)
 
 
 def table_refs(expression: exp.Expr) -> list[NameRef]:
@@ -138,11 +139,11 @@ def _scope_columns(scope: Scope) -> Columns:
 
 def _source_columns(source: object, schema: Schema, dialect: str) -> Columns:
     if isinstance(source, exp.Table):
-        if isinstance(source.this, exp.Func) or (_unmodelled(source, schema) and (
+        if isinstance(source.this, exp.Func) or (is_external(source, schema) and (
             fold(source.name) not in SYSTEM_TABLES
         )):
             return None
-        return _table_columns(schema, qualified_name(source), dialect)
+        return _table_columns(schema, ref_name(source), dialect)
     if isinstance(source, Scope):
         return _scope_columns(source)
     return None
@@ -252,15 +253,14 @@ class _Resolver:
         if isinstance(target, exp.Schema):
             target = target.this
         if not isinstance(target, exp.Table) or not target.name or \
-                _unmodelled(target, self.schema):
+                is_external(target, self.schema):
             return
-        name = qualified_name(target)
-        cols = _table_columns(self.schema, name, self.dialect)
-        env: dict[str, tuple[str, Columns]] = {fold(target.name): (name, cols)}
+        cols = _table_columns(self.schema, ref_name(target), self.dialect)
+        env: dict[str, tuple[str, Columns]] = {fold(target.name): (target.name, cols)}
         if target.alias:
-            env[fold(target.alias)] = (name, cols)
+            env[fold(target.alias)] = (target.name, cols)
         if isinstance(dml, exp.Insert):
-            env["excluded"] = (name, cols)
+            env["excluded"] = (target.name, cols)
         extra = self._extra_sources(dml)
         env.update(extra)
         queries = _top_queries(dml)
@@ -274,12 +274,12 @@ class _Resolver:
         if isinstance(dml, exp.Insert) and isinstance(dml.this, exp.Schema):
             for ident in dml.this.expressions:
                 if isinstance(ident, exp.Identifier) and fold(ident.name) not in cols:
-                    self.unknown.append(NameRef(ident.name, offset_of(ident), name))
+                    self.unknown.append(NameRef(ident.name, offset_of(ident), target.name))
         conflict = dml.args.get("conflict")
         if conflict is not None:
             for ident in conflict.args.get("conflict_keys") or []:
                 if isinstance(ident, exp.Identifier) and fold(ident.name) not in cols:
-                    self.unknown.append(NameRef(ident.name, offset_of(ident), name))
+                    self.unknown.append(NameRef(ident.name, offset_of(ident), target.name))
         inside = {id(n) for q in queries for n in q.walk()}
         # a data-modifying CTE (``WITH ins AS (INSERT ... ON CONFLICT (k) ...) INSERT ...``)
         # names the columns of its own target, never this statement's
@@ -289,7 +289,7 @@ class _Resolver:
         for column in dml.find_all(exp.Column):
             if id(column) in inside or column.is_star or not column.name:
                 continue
-            self._check_dml_column(column, env, extra, name, cols)
+            self._check_dml_column(column, env, extra, target.name, cols)
 
     def _check_dml_column(self, column: exp.Column, env: dict[str, tuple[str, Columns]],
                           extra: dict[str, tuple[str, Columns]], target: str,
@@ -325,8 +325,9 @@ class _Resolver:
                 if subquery is not None:
                     out[fold(subquery.alias or "")] = ("", None)
                     continue
-                cols = _table_columns(self.schema, qualified_name(table), self.dialect)
-                out[fold(table.alias or table.name)] = (qualified_name(table), cols)
+                cols = None if table.db and is_external(table, self.schema) else \
+                    _table_columns(self.schema, ref_name(table), self.dialect)
+                out[fold(table.alias or table.name)] = (table.name, cols)
         return out
 
 

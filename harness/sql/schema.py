@@ -115,9 +115,20 @@ class Schema:
     tables: Mapping[str, Table] = field(default_factory=lambda: MappingProxyType({}))
 
     def table(self, name: str) -> Table | None:
-        """The table called ``name``: bare (``t``) or schema-qualified (``s.t``), where a table
-        in another schema (PostgreSQL ``CREATE SCHEMA``, SQLite ``ATTACH``) is its own table."""
-        return self.tables.get(fold(_unqualify(name)))
+        """The table ``name`` (``t``, ``public.t`` or ``other.t``), or None.
+
+        A table created in a schema other than the default one is kept under its qualified
+        name, so PostgreSQL's ``statistics.user`` and ``"user"`` stay two tables. A bare name
+        with no default-schema table falls back to the one qualified table of that name (the
+        search path may reach it); with several, the reference is ambiguous and gets None.
+        """
+        key = fold(_unqualify(name))
+        found = self.tables.get(key)
+        if found is not None or "." in key:
+            return found
+        suffix = "." + key
+        matches = [t for k, t in self.tables.items() if k.endswith(suffix)]
+        return matches[0] if len(matches) == 1 else None
 
     def __contains__(self, name: object) -> bool:
         """Known by that name, or a bare name some non-default schema defines: PostgreSQL's
@@ -156,18 +167,17 @@ class Schema:
 DEFAULT_SCHEMAS = frozenset({"main", "public", "dbo", "temp"})
 
 
+def qualified_name(name: str, db: str | None) -> str:
+    """``t`` for a table in the default schema (SQLite ``main``/``temp``, PostgreSQL
+    ``public``, SQL Server ``dbo``), else ``db.t``."""
+    if db and fold(db) not in DEFAULT_SCHEMAS:
+        return f"{db}.{name}"
+    return name
+
+
 def _unqualify(name: str) -> str:
     """``main.t`` / ``public.t`` name the same table as ``t``."""
     head, _, tail = name.rpartition(".")
     if head and fold(head) in DEFAULT_SCHEMAS:
         return tail
     return name
-
-
-def qualified_name(table: exp.Table) -> str:
-    """``t`` for a table in the default schema (``main``/``temp`` in SQLite, ``public`` in
-    PostgreSQL, ``dbo``), else ``s.t``: ``s.t`` and ``u.t`` are two tables, and neither is ``t``."""
-    db = table.db or ""
-    if db and fold(db) not in DEFAULT_SCHEMAS:
-        return f"{db}.{table.name}"
-    return table.name
