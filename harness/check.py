@@ -80,7 +80,13 @@ def gather(config: Config, paths: tuple[str, ...] | None = None
         if facts.parsed and facts.dialect == config.dialect:
             seed_parsed(dict(facts.parsed), config.dialect)
     for facts in files:
-        if facts.error is not None:
+        if facts.error is not None and facts.syntax_error:
+            # not Python this interpreter parses (Python 2, a template): no schema/code
+            # disagreement to report, so a note that says what was not analysed
+            problems.append(replace(FILE_ERROR.diagnostic(
+                Location(facts.path, facts.error_line, facts.error_col),
+                f"not analysed: Python {facts.error}"), severity=Severity.NOTE))
+        elif facts.error is not None:
             rule = INTERNAL_ERROR if facts.error.startswith("internal error") else FILE_ERROR
             problems.append(rule.diagnostic(
                 Location(facts.path, facts.error_line, facts.error_col), facts.error))

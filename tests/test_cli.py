@@ -131,10 +131,31 @@ def test_unreadable_and_broken_files_are_reported_and_the_run_goes_on(tmp_path: 
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     data = json.loads(proc.stdout)
     errors = {d["path"]: d["message"] for d in data if d["rule"] == "file-error"}
-    assert errors["broken.py"].startswith("syntax error")
+    severity = {d["path"]: d["severity"] for d in data if d["rule"] == "file-error"}
+    assert errors["broken.py"].startswith("not analysed: Python syntax error")
+    assert severity["broken.py"] == "note"  # not Python this interpreter parses: a note
     assert errors["latin.py"].startswith("cannot decode")
+    assert severity["latin.py"] == severity["q.sql"] == "error"
     assert errors["q.sql"].startswith("cannot decode")
     assert any(d["rule"] == "key-without-column" for d in data)
+
+
+def test_python2_file_is_a_note_that_does_not_fail_the_run(tmp_path: Path) -> None:
+    (tmp_path / "legacy.py").write_text("def f(db):\n    print 'hi'\n")
+    (tmp_path / "app.py").write_text(
+        "def f(db):\n    db.execute('CREATE TABLE t (a INT)')\n"
+        "    db.execute('SELECT a FROM t')\n")
+    proc = dbh(tmp_path, "check")
+    assert proc.returncode == 0, proc.stdout
+    assert "legacy.py:2:" in proc.stdout and "[file-error] not analysed" in proc.stdout
+    assert "1 file not analysed: Python syntax error" in proc.stdout
+    contracts = json.loads(dbh(tmp_path, "contracts", "--format", "json").stdout)
+    assert contracts["coverage"]["files_not_analysed"] == {"Python syntax error": 1}
+    # near miss: the files it can parse still fail the run
+    (tmp_path / "app.py").write_text(
+        "def f(db):\n    db.execute('CREATE TABLE t (a INT)')\n"
+        "    db.execute('SELECT b FROM t')\n")
+    assert dbh(tmp_path, "check", "--no-cache").returncode == 1
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")

@@ -72,6 +72,7 @@ def test_coverage_counts_checked_and_not_analysed(tmp_path: Path) -> None:
                          "unknown driver": 1},
         "records_bound": 1,
         "records_unbound": 1,
+        "files_not_analysed": {},
     }
     data = json.loads(contracts_json(result.model))
     assert data["coverage"] == got

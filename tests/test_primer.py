@@ -84,6 +84,14 @@ def test_an_expectation_without_a_finding_is_missed() -> None:
     assert result.pairs == (None,) and result.missed == 1 and result.unexpected == (0,)
 
 
+def test_a_note_is_never_unexpected_but_an_error_is() -> None:
+    entry = {"id": "p", "repo": "o/p", "kind": "clean", "dialect": "sqlite", "expected": []}
+    note = finding(rule="file-error", severity="note", message="not analysed: Python syntax")
+    error = finding(severity="error")
+    result = run.evaluate(entry, {"buggy": run.CommitRun({"findings": [note, error]}, {})})
+    assert result["unexpected"] == [error] and result["summary"]["unexpected"] == 1
+
+
 # ---- diff ----
 
 def _results(*findings: dict[str, object]) -> dict[str, object]:

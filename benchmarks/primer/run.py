@@ -16,7 +16,8 @@ there, as subprocesses:
   ``.py`` ones (timed the same way; *x parse* is wall / floor).
 
 Findings are matched to the entry's ``expected`` list (see matching.py): expected, unexpected,
-missed; for a bug entry, whether each expectation is present at the buggy commit and gone at
+missed (notes, which fail no run, are kept in the run's findings but never unexpected);
+for a bug entry, whether each expectation is present at the buggy commit and gone at
 the fixing one. One row per project, then a totals row.
 
 ``--json OUT`` writes ``{"results": ..., "timings": ..., "meta": ...}``: ``results`` holds
@@ -236,10 +237,12 @@ def evaluate(entry: dict[str, Any], runs: dict[str, CommitRun]) -> dict[str, Any
     """The deterministic result of one entry: runs, matching and a summary of counts."""
     expectations = entry.get("expected", [])
     buggy = runs["buggy"].result
-    findings = buggy.get("findings", [])
+    # a note (what was not analysed, e.g. a Python 2 file) fails no run: never unexpected
+    findings = [f for f in buggy.get("findings", []) if f.get("severity") != "note"]
     matched = match_all(findings, expectations)
     fixed = runs["fixed"].result if "fixed" in runs else None
-    fixed_findings = fixed.get("findings", []) if fixed else []
+    fixed_findings = [f for f in (fixed.get("findings", []) if fixed else [])
+                      if f.get("severity") != "note"]
     fixed_ok = fixed is not None and "error" not in fixed
     checks = []
     for e, expectation in enumerate(expectations):

@@ -16,6 +16,8 @@ from typing import Any
 from harness.link.model import Model, NotAnalysed
 from harness.sql.parse import parse_sql
 
+FILES_UNPARSED = "Python syntax error"
+
 
 @dataclass(frozen=True)
 class Coverage:
@@ -27,6 +29,7 @@ class Coverage:
     not_analysed: tuple[tuple[NotAnalysed, int], ...]
     records_bound: int
     records_unbound: int
+    files_unparsed: int = 0  # Python files not analysed: a syntax error (Python 2, a template)
 
     def as_dict(self) -> dict[str, Any]:
         """The ``coverage`` object of ``dbharness contracts --format json`` (a stable shape:
@@ -38,6 +41,8 @@ class Coverage:
             "not_analysed": {reason.value: n for reason, n in self.not_analysed},
             "records_bound": self.records_bound,
             "records_unbound": self.records_unbound,
+            "files_not_analysed": ({FILES_UNPARSED: self.files_unparsed}
+                                   if self.files_unparsed else {}),
         }
 
     def line(self) -> str:
@@ -51,6 +56,9 @@ class Coverage:
         if missed:
             parts = ", ".join(f"{n} {reason.value}" for reason, n in self.not_analysed)
             text += f"; {missed} site{'' if missed == 1 else 's'} not analysed: {parts}"
+        if self.files_unparsed:
+            text += (f"; {self.files_unparsed} file{'' if self.files_unparsed == 1 else 's'}"
+                     f" not analysed: {FILES_UNPARSED}")
         return text
 
 
@@ -81,4 +89,5 @@ def coverage(model: Model) -> Coverage:
                if u.what.startswith("record ")} - bound
     ordered = tuple((r, reasons[r]) for r in NotAnalysed if reasons[r])
     seen = len(seen_places) + len(model.unanalysed)  # with text, and without
-    return Coverage(seen, checked, statements, ordered, len(bound), len(unbound))
+    unparsed = sum(1 for f in model.files if f.syntax_error)
+    return Coverage(seen, checked, statements, ordered, len(bound), len(unbound), unparsed)

@@ -789,7 +789,16 @@ class Extractor:
             return unrolled
         inner = _Scope(scope.function, scope.cls, scope.params, dict(scope.values),
                        dict(scope.param_types), scope.branch)
-        if isinstance(iterable, KeysOf) and isinstance(target, ast.Name):
+        pairs = isinstance(iterable, KeysOf) and _is_items_call(node.generators[0].iter)
+        if isinstance(iterable, KeysOf) and pairs and isinstance(target, ast.Tuple) and \
+                len(target.elts) == 2 and all(isinstance(t, ast.Name) for t in target.elts):
+            key, value = target.elts  # ``for k, v in d.items()``: k is the key
+            assert isinstance(key, ast.Name) and isinstance(value, ast.Name)
+            inner.values[key.id] = KeysOf(iterable.param)
+            inner.values.pop(value.id, None)
+        elif isinstance(iterable, KeysOf) and pairs and isinstance(target, ast.Name):
+            inner.values[target.id] = _ItemOf(iterable.param)  # ``field[0]`` is the key
+        elif isinstance(iterable, KeysOf) and isinstance(target, ast.Name):
             inner.values[target.id] = KeysOf(iterable.param)
         elif isinstance(target, ast.Name):
             inner.values.pop(target.id, None)
@@ -845,6 +854,9 @@ class Extractor:
             return KeyRead(container.name, keys[0], True)
         if isinstance(container, KeysOf) and isinstance(node.slice, ast.Name):
             return KeyRead(container.param, "*", True)
+        if isinstance(container, _ItemOf) and isinstance(node.slice, ast.Constant) and \
+                node.slice.value == 0:
+            return KeysOf(container.param)  # ``item[0]`` of ``d.items()``: the key
         self.ev(node.slice, scope)
         return None
 
@@ -1282,9 +1294,10 @@ class Extractor:
         if isinstance(items, _KeysTemplate):
             n = next(self.counter)
             sentinel = f"__dbh{n}__"
-            rendered = items.template.text
+            keys = {h.sentinel for h in items.template.holes
+                    if h.kind == KEYS and h.param == items.param}
             return hole_text(Hole(sentinel, KEYS, items.param),
-                             _render_template(rendered, sentinel), line, col)
+                             _render_template(items.template.text, sentinel, keys), line, col)
         if isinstance(items, Seq) and all(isinstance(i, Text) for i in items.items):
             out = Text("", (), (), line, col)
             for i, item in enumerate(items.items):
@@ -1374,6 +1387,18 @@ class Extractor:
                 if not any(t.text.find(node.value) >= 0 and t.line <= node.lineno
                            for t in self.ddl.values()):
                     self.ddl[(text.line, text.col, text.text)] = text
+
+
+@dataclass(frozen=True)
+class _ItemOf:
+    """``item`` in ``for item in d.items()`` over a dict parameter: ``item[0]`` is a key."""
+
+    param: str
+
+
+def _is_items_call(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+        node.func.attr == "items" and not node.args and not node.keywords
 
 
 @dataclass(frozen=True)
@@ -1469,8 +1494,12 @@ def _carries(arg: Arg, foreign: Callable[[Callee], bool]) -> bool:
     return False
 
 
-def _render_template(template: str, sentinel: str) -> str:
-    """Render one element of a per-key template with the key replaced by a sentinel."""
+def _render_template(template: str, sentinel: str, keys: set[str]) -> str:
+    """Render one element of a per-key template with the key replaced by a sentinel: every
+    place the key stands (``f"{k} = {k} + ?"`` names it twice), else the first hole."""
+    if keys:
+        return re.sub(r"__dbh\d+__", lambda m: sentinel if m.group(0) in keys else m.group(0),
+                      template)
     return re.sub(r"__dbh\d+__", sentinel, template, count=1)
 
 

@@ -321,3 +321,6 @@ class FileFacts:
     error: str | None = None
     error_line: int = 1
     error_col: int = 1
+    # ``error`` is a Python SyntaxError: not Python 3 that this interpreter parses (Python 2
+    # code, a template), so nothing in it was analysed (a note, not a failure)
+    syntax_error: bool = False

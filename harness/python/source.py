@@ -50,7 +50,8 @@ def extract_source(source: str, path: str, module: str) -> FileFacts:
         tree = ast.parse(source, filename=path)
     except SyntaxError as err:
         return FileFacts(path, module, error=f"syntax error: {err.msg}",
-                         error_line=err.lineno or 1, error_col=(err.offset or 1))
+                         error_line=err.lineno or 1, error_col=(err.offset or 1),
+                         syntax_error=True)
     except (RecursionError, MemoryError, ValueError) as err:
         return FileFacts(path, module, error=f"cannot parse: {type(err).__name__}")
     try:

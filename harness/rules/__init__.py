@@ -10,7 +10,10 @@ FILE_ERROR = Rule(
     "DBH002", "file-error", "a file could not be read or parsed", Severity.ERROR,
     RuleDoc(
         what="A Python or SQL file could not be read, decoded or parsed, so nothing in it was "
-             "checked.",
+             "checked. A Python file with a syntax error (Python 2 code such as a vendored "
+             "library, a template) is a note, not an error: it is no disagreement between "
+             "schema and code, so it does not fail the run; the coverage line counts it as "
+             "not analysed (Python syntax error).",
         why="A file the checker cannot read is a file whose SQL and records nobody checked.",
         example="def f(:\n    pass",
         fix="Fix the syntax or encoding, or exclude the path in [tool.dbharness] exclude.",

@@ -9,6 +9,7 @@ from sqlglot import exp
 from harness.diagnostics import Diagnostic, Severity
 from harness.link.model import Model
 from harness.rules.base import Rule, RuleDoc
+from harness.rules.sql_rules import schema_at
 from harness.rules.sql_sites import ParsedSite, parsed_sites
 from harness.sql.ddl import declared_type, table_name
 from harness.sql.parse import Statement
@@ -135,7 +136,8 @@ def _index_columns(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diag
     if not (isinstance(create, exp.Create) and isinstance(create.this, exp.Index)):
         return
     index = create.this
-    table = model.schema.table(table_name(index.args.get("table")) or "")
+    # in a history (update2.sql, a migrations module) the table as it stands at that step
+    table = schema_at(model, ps, st).table(table_name(index.args.get("table")) or "")
     params = index.args.get("params")
     if table is None or not table.columns_known or params is None:
         return

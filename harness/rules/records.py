@@ -53,16 +53,33 @@ def _table(model: Model, b: Binding) -> Table | None:
     return table if table is not None and table.columns_known else None
 
 
+def _consumed(model: Model) -> dict[tuple[str, int, int], frozenset[str]]:
+    """Per record (path, line, col): the keys some writer it reaches reads (a named
+    placeholder, ``p['k']``), folded. One dict is often the parameter mapping of several
+    statements (``INSERT ...; UPDATE ...`` in one execute, or two executes sharing ``args``):
+    a key one statement ignores and another reads is a parameter, not a value dropped."""
+    out: dict[tuple[str, int, int], set[str]] = {}
+    for b in model.bindings:
+        if b.writer.mode != KEYED:
+            out.setdefault((b.record.path, b.record.line, b.record.col), set()).update(
+                fold(r.key) for r in b.writer.reads)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def check_key_without_column(model: Model) -> Iterator[Diagnostic]:
+    consumed = _consumed(model)
     for b in model.bindings:
         table = _table(model, b)
         if table is None:
             continue
+        read_somewhere = consumed.get((b.record.path, b.record.line, b.record.col), frozenset())
         for key in b.record.keys:
             if table.has_column(key.name):
                 continue
             if b.writer.mode != KEYED and b.writer.reads_key(key.name) is not None:
                 continue  # the writer maps it to a column; unknown-column judges that column
+            if b.writer.mode != KEYED and fold(key.name) in read_somewhere:
+                continue  # another statement the same dict feeds reads it
             where = model.table_locations.get(table.key)
             fix = suggest_column(table.name, key.name, key.value_type)
             fix += (f" — and add the column to the CREATE TABLE at {where.path}:{where.line}, "

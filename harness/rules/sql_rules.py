@@ -8,12 +8,12 @@ from sqlglot import exp
 
 from harness.config import DIALECTS
 from harness.diagnostics import Diagnostic, Related, Severity
-from harness.link.model import Model
+from harness.link.model import Model, SqlSite
 from harness.python.calls import Convention
 from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_sites import ParsedSite, parsed_sites
-from harness.sql.history import HistoryReplay, replay_history
+from harness.sql.history import HistoryReplay, is_history_module, replay_history
 from harness.sql.memo import columns_missing, tables_named, written
 from harness.sql.oracle import database_accepts, database_rejects, trailing_comma
 from harness.sql.parse import DML, Statement, parse_sql, tokenize
@@ -35,19 +35,52 @@ _REPLAYS: dict[int, tuple[Model, HistoryReplay]] = {}
 
 def schema_at(model: Model, ps: ParsedSite, st: Statement) -> Schema:
     """The schema ``st`` runs against: in a ``.sql`` history script (update1.sql, a
-    migrations.sql), the schema at that step (harness/sql/history.py); else the project's."""
-    if ps.site.module or ps.site.execute is not None or not ps.site.path.endswith(".sql"):
+    migrations.sql) or a Python migrations module (its SQL in text order, one step after
+    another), the schema at that step (harness/sql/history.py); else the project's."""
+    python = ps.site.module or ps.site.execute is not None or not ps.site.path.endswith(".sql")
+    if python and not is_history_module(ps.site.path):
         return model.schema_at(ps.site)  # with the tables its own function made (TEMP, RENAME)
     found = _REPLAYS.get(id(model))
     if found is None or found[0] is not model:
         scripts = [(s.path, parse_sql(s.text.text, model.dialect).statements)
                    for s in model.sites if not s.module and s.execute is None
                    and s.path.endswith(".sql")]
+        scripts += [(step, parse_sql(s.text.text, model.dialect).statements)
+                    for s, step in _module_steps(model).items()]
         found = (model, replay_history(scripts, model.schema, model.dialect))
         _REPLAYS.clear()
         _REPLAYS[id(model)] = found
-    step = found[1].at(ps.site.path, st.start)
-    return model.schema if step is None else step
+    step = found[1].at(_module_steps(model).get(ps.site, "") if python else ps.site.path,
+                       st.start)
+    if step is None:
+        return model.schema_at(ps.site) if python else model.schema
+    return step
+
+
+_STEPS: dict[int, tuple[Model, dict[SqlSite, str]]] = {}
+
+
+def _module_steps(model: Model) -> dict[SqlSite, str]:
+    """Each SQL string of a Python migrations module as one history script, named so that
+    the module's strings form one chain in text order (``m.py/00000012-00000005-0.sql``)."""
+    found = _STEPS.get(id(model))
+    if found is not None and found[0] is model:
+        return found[1]
+    out: dict[SqlSite, str] = {}
+    seen: dict[tuple[str, int, int, str], str] = {}
+    counts: dict[tuple[str, int, int], int] = {}
+    for site in model.sites:
+        if not site.path.endswith(".py") or not is_history_module(site.path):
+            continue
+        key = (site.path, site.text.line, site.text.col, site.text.text)
+        if key not in seen:
+            place = key[:3]
+            n = counts[place] = counts.get(place, -1) + 1
+            seen[key] = f"{site.path}/{site.text.line:08d}-{site.text.col:08d}-{n}.sql"
+        out[site] = seen[key]
+    _STEPS.clear()
+    _STEPS[id(model)] = (model, out)
+    return out
 
 
 def _related_table(model: Model, table: str | None) -> tuple[Related, ...]:

@@ -46,6 +46,19 @@ def is_history_script(path: str) -> bool:
                 or any(HISTORY_WORDS.search(folder) for folder in parts[:-1]))
 
 
+PYTHON_HISTORY = re.compile(r"migrat", re.IGNORECASE)
+
+
+def is_history_module(path: str) -> bool:
+    """True when ``path`` (a project-relative ``.py`` path) is one module of ordered schema
+    steps, e.g. ``migrations.py`` of ``async def m001_initial`` ... ``m024_drop_pending``:
+    its file name says migration. Only the name: a ``migrations/`` folder holds one step per
+    file in an order the framework keeps (Alembic ``down_revision``), not the names' order;
+    and Python modules called ``update.py`` or ``patch.py`` are usually application code."""
+    name = path.rpartition("/")[2]
+    return name.endswith(".py") and bool(PYTHON_HISTORY.search(name))
+
+
 def natural_key(path: str) -> tuple[object, ...]:
     """Sort key: folder, then the file name with digit runs compared as numbers."""
     folder, _, name = path.rpartition("/")
@@ -61,7 +74,8 @@ class HistoryReplay:
     steps: dict[tuple[str, int], Schema] = field(default_factory=dict)
 
     def at(self, path: str, start: int) -> Schema | None:
-        """The schema a history statement runs against, or None for a non-history one."""
+        """The schema a history statement (DML, or DDL before it applies) runs against, or
+        None for a non-history one."""
         return self.steps.get((path, start))
 
 
@@ -85,13 +99,12 @@ def replay_history(scripts: Iterable[tuple[str, tuple[Statement, ...]]], schema:
         current = _overlay(base, builder.schema, touched)
         for path, statements in ordered:
             for st in statements:
+                replay.steps[(path, st.start)] = current
                 if st.category in DDL:
                     touched |= _names_touched(st.expression, builder.schema)
                     builder.apply(st)
                     touched |= {t.key for t in builder.schema}
                     current = _overlay(base, builder.schema, touched)
-                    continue
-                replay.steps[(path, st.start)] = current
     return replay
 
 

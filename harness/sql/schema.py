@@ -131,7 +131,15 @@ class Schema:
         return matches[0] if len(matches) == 1 else None
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.table(name) is not None
+        """Known by that name, or a bare name some non-default schema defines: PostgreSQL's
+        ``search_path`` may find ``s.t`` as ``t`` (PostgreSQL docs, "The Schema Search Path"),
+        so such a name is not unknown, though ``table()`` does not judge its columns."""
+        if not isinstance(name, str):
+            return False
+        if self.table(name) is not None:
+            return True
+        bare = fold(name)
+        return "." not in bare and any(key.rpartition(".")[2] == bare for key in self.tables)
 
     def __iter__(self) -> Iterator[Table]:
         return iter(self.tables.values())
