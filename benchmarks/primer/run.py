@@ -250,7 +250,9 @@ def evaluate(entry: dict[str, Any], runs: dict[str, CommitRun]) -> dict[str, Any
         checks.append({
             "expectation": expectation,
             "at_buggy": findings[pair] if pair is not None else None,
-            "gone_at_fixed": (not present(fixed_findings, expectation)) if fixed_ok else None,
+            # another real bug found on the way, still there at the entry's fixing commit
+            "gone_at_fixed": None if expectation.get("also_at_fixed") or not fixed_ok
+            else not present(fixed_findings, expectation),
         })
     fixed_unexpected = [f for f in fixed_findings
                         if not any(present([f], x) for x in expectations)]
@@ -260,6 +262,7 @@ def evaluate(entry: dict[str, Any], runs: dict[str, CommitRun]) -> dict[str, Any
         "missed": matched.missed,
         "caught": matched.found,
         "gone": sum(1 for c in checks if c["gone_at_fixed"]),
+        "entry_bugs": sum(1 for x in expectations if not x.get("also_at_fixed")),
         "unexpected_at_fixed": len(fixed_unexpected) if fixed_ok else None,
     }
     return {
@@ -315,8 +318,9 @@ def row_of(result: dict[str, Any], timings: dict[str, Any]) -> list[str]:
     bug = "-"
     if result["kind"] == "bug":
         total = len(result["expectations"])
+        own = s.get("entry_bugs", total)
         gone = "-" if s["unexpected_at_fixed"] is None else str(s["gone"])
-        bug = f"{s['caught']}/{total} {gone}/{total} +{_cell(s['unexpected_at_fixed'])}"
+        bug = f"{s['caught']}/{total} {gone}/{own} +{_cell(s['unexpected_at_fixed'])}"
     return [result["id"], result["kind"], _cell(buggy["files"]), _cell(buggy["lines"]),
             f"{t.get('check', 0):.1f}", f"{t.get('ratio', 0):.0f}x",
             str(s["expected"]), str(s["unexpected"]), str(s["missed"]), bug,
