@@ -7,7 +7,6 @@ import dataclasses
 import json
 import math
 import os
-import pty
 import re
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from harness.config import Config
 from harness.errors import ConfigError
 from harness.paths import inside_root
 from harness.rules import find_rule
-from tests.helpers import write_project
+from tests.helpers import run_on_pty, write_project
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BAD = {
@@ -449,33 +448,6 @@ def test_help_shows_no_restructuredtext_markup(tmp_path: Path) -> None:
     assert "``" not in proc.stdout
     proc = dbh(tmp_path, "snapshot", "from-git", "--help")
     assert proc.returncode == 0 and "``" not in proc.stdout
-
-
-def run_on_pty(cwd: Path, args: list[str], env: dict[str, str],
-               stdout_pty: bool = True) -> tuple[str, str]:
-    """Run the CLI with stderr (and stdout, unless told) on a pseudo-terminal:
-    (terminal text, piped stdout)."""
-    master, slave = pty.openpty()
-    full = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    proc = subprocess.Popen([sys.executable, "-m", "harness", *args], cwd=cwd,
-                            stdout=slave if stdout_pty else subprocess.PIPE, stderr=slave,
-                            stdin=subprocess.DEVNULL,
-                            env={**full, "PYTHONDONTWRITEBYTECODE": "1", "TERM": "xterm",
-                                 **env})
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed its side
-            break
-        if not data:
-            break
-        chunks.append(data)
-    piped = proc.stdout.read().decode() if proc.stdout else ""
-    proc.wait(timeout=120)
-    os.close(master)
-    return b"".join(chunks).decode("utf-8", "replace"), piped
 
 
 @pytest.mark.slow  # over ~2 s on two idle cores (subprocesses or scale)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import resource
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from harness.errors import ConfigError
 from harness.migrations.generate import ddl_at_revision, resolve_commit
 from harness.paths import inside_root
 from harness.regular import NotRegular, TooLarge, read_regular
-from tests.helpers import write_project
+from tests.helpers import run_on_pty, write_project
 
 SECRET = "SECRETTOKEN_c0ffee"
 GOOD = {"app.py": '''
@@ -104,30 +103,9 @@ def test_source_lines_on_a_terminal_never_show_a_refused_file(tmp_path: Path) ->
     project, outside = outside_secret(tmp_path)
     os.symlink(outside / "secret.sql", project / "a.sql")
     (project / "bad.py").write_text(BAD_PY)
-    out = run_on_pty(project, ["check", "--no-cache"], {"NO_COLOR": "1"})
+    out, _ = run_on_pty(project, ["check", "--no-cache"], {"NO_COLOR": "1"})
     assert "bad.py:4:" in out and 'conn.execute("SELECT nme FROM t2")' in out  # lines shown
     assert "a.sql" in out and SECRET not in out
-
-
-def run_on_pty(cwd: Path, args: list[str], env: dict[str, str]) -> str:
-    """Run the CLI with stdout and stderr on a pseudo-terminal; everything it wrote."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "harness", *args], cwd=cwd,
-                            stdout=slave, stderr=slave, stdin=subprocess.DEVNULL,
-                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env})
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed its side
-            break
-        if not data:
-            break
-        chunks.append(data)
-    proc.wait(timeout=120)
-    os.close(master)
-    return b"".join(chunks).decode("utf-8", "replace")
 
 
 def test_a_symlink_inside_the_tree_is_read(tmp_path: Path) -> None:
