@@ -46,10 +46,13 @@ def kind_of(mode: int) -> str:
     return "special file"
 
 
-def read_regular(path: Path, limit: int) -> tuple[os.stat_result, bytes]:
-    """``(stat, bytes)`` of the regular file at ``path`` (symlinks followed), at most ``limit``
-    bytes. Raises NotRegular, TooLarge, or OSError when it cannot be opened or read."""
-    fd = os.open(path, _FLAGS)
+def read_regular(path: Path, limit: int, *,
+                 follow_symlinks: bool = True) -> tuple[os.stat_result, bytes]:
+    """``(stat, bytes)`` of the regular file at ``path``, at most ``limit`` bytes; a symlink
+    is followed unless ``follow_symlinks`` is False (then opening it fails with OSError).
+    Raises NotRegular, TooLarge, or OSError when it cannot be opened or read."""
+    flags = _FLAGS if follow_symlinks else _FLAGS | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

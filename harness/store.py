@@ -48,9 +48,11 @@ from harness.diagnostics import Diagnostic, Location, Related, Severity
 from harness.python import facts as _facts
 from harness.python.positions import Run
 from harness.python.text import Hole, Text
+from harness.regular import read_regular
 
 FORMAT = 1  # bump when the encoding changes: files of another format are ignored
 ENV = "DBHARNESS_CACHE_DIR"
+MAX_DOCUMENT_BYTES = 1 << 30  # a cache file larger than this is not ours: ignored
 
 
 class BadEntry(ValueError):
@@ -402,14 +404,7 @@ def read_document(path: Path, kind: str) -> dict[str, Any] | None:
     """The document at ``path`` when it is a regular file holding this format's ``kind``;
     None otherwise (missing, a symlink, unreadable, not JSON, another format or kind)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                return None
-            data = fh.read()
+        data = read_regular(path, MAX_DOCUMENT_BYTES, follow_symlinks=False)[1]
         document = json.loads(data)
     except (OSError, ValueError, RecursionError):
         return None
