@@ -75,7 +75,9 @@ def gather(config: Config, paths: tuple[str, ...] | None = None
         problems.append(replace(FILE_ERROR.diagnostic(
             Location(relative(skip.path, config.root), 1, 1), skip.reason),
             severity=Severity.NOTE))
-    files = extract_many(python_paths, config, cache, stats)
+    files, counts = extract_many(python_paths, config, cache)
+    stats.cached += counts.cached
+    stats.extracted += counts.extracted
     for facts in files:
         if facts.parsed and facts.dialect == config.dialect:
             seed_parsed(dict(facts.parsed), config.dialect)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,9 +18,16 @@ from harness.sql.parse import MAX_SQL_CHARS, parse_sql
 
 if TYPE_CHECKING:
     from harness.cache import FactCache
-    from harness.check import Stats
 
 PARALLEL_THRESHOLD = 200  # below this, starting workers costs more than it saves
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What ``extract_many`` did, for the caller to add to its statistics (files)."""
+
+    cached: int = 0  # facts read from the cache
+    extracted: int = 0  # files extracted in this run
 
 
 def _init_worker() -> None:
@@ -84,15 +91,17 @@ def worker_count(jobs: int) -> int:
     return max(1, min(jobs or cores, cores))
 
 
-def extract_many(paths: list[Path], config: Config, cache: FactCache | None,
-                 stats: Stats) -> list[FileFacts]:
+def extract_many(paths: list[Path], config: Config, cache: FactCache | None
+                 ) -> tuple[list[FileFacts], Counts]:
+    """The facts of ``paths`` in their order (from the cache when it holds them), and how
+    many were cached and extracted; the caller sums the counts (this module knows nothing of
+    ``harness.check``)."""
     results: dict[int, FileFacts] = {}
     todo: list[tuple[int, tuple[str, str, str, str]]] = []
     for i, path in enumerate(paths):
         display, module = relative(path, config.root), module_name(path, config.root)
         hit = cache.get(path, display, module) if cache is not None else None
         if hit is not None:
-            stats.cached += 1
             results[i] = hit
         else:
             todo.append((i, (str(path), display, module, config.dialect)))
@@ -101,7 +110,6 @@ def extract_many(paths: list[Path], config: Config, cache: FactCache | None,
     if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD:
         for (i, _), (facts, fingerprint) in zip(todo, map(extract_one, items)):
             results[i] = facts
-            stats.extracted += 1
             if cache is not None:
                 cache.put(facts, fingerprint)
     else:
@@ -111,7 +119,7 @@ def extract_many(paths: list[Path], config: Config, cache: FactCache | None,
                     todo, pool.map(extract_pickled, items, chunksize=chunk)):
                 facts = pickle.loads(blob)  # from our own worker, over a pipe: never stored
                 results[i] = facts
-                stats.extracted += 1
                 if cache is not None:
                     cache.put(facts, fingerprint, encoded)
-    return [results[i] for i in range(len(paths))]
+    counts = Counts(cached=len(paths) - len(todo), extracted=len(todo))
+    return [results[i] for i in range(len(paths))], counts
