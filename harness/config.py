@@ -9,10 +9,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from harness.dialects import DIALECTS
 from harness.errors import ConfigError
 from harness.paths import inside_root
-
-DIALECTS = ("sqlite", "postgres", "mysql")
 
 # Test files build a schema per test, often the same table names with other columns: mixed
 # into one project-wide schema they would only produce noise. ``tests = true`` checks them.

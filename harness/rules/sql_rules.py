@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from sqlglot import exp
 
-from harness.config import DIALECTS
 from harness.diagnostics import Diagnostic, Related, Severity
+from harness.dialects import DIALECTS
 from harness.link.model import Model, SqlSite
 from harness.python.calls import Convention
 from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg

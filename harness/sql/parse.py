@@ -25,7 +25,7 @@ from harness.sql.placeholders import Placeholders, find_placeholders, normalise
 
 logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
 
-from harness.config import DIALECTS  # noqa: E402,F401 - re-exported for callers
+from harness.dialects import DIALECTS  # noqa: E402,F401 - re-exported for callers
 
 
 @dataclass(frozen=True)
