@@ -11,3 +11,8 @@ class ConfigError(ToolError):
 
 class SnapshotError(ToolError):
     """A legacy database snapshot cannot be read."""
+
+
+class BadEntry(ValueError):
+    """A stored value that is not something ``harness.store.encode`` writes (corrupt or
+    foreign): its reader drops it and computes the value again."""

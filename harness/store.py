@@ -45,18 +45,17 @@ from pathlib import Path
 from typing import Any
 
 from harness.diagnostics import Diagnostic, Location, Related, Severity
+from harness.errors import BadEntry as BadEntry  # re-exported: callers catch store.BadEntry
 from harness.python import facts as _facts
 from harness.python.positions import Run
 from harness.python.text import Hole, Text
 from harness.regular import read_regular
+from harness.sql.trees import dump_tree, is_tree
+from harness.sql.trees import tree_digest as _tree_digest  # noqa: F401 - tests build trees
 
 FORMAT = 1  # bump when the encoding changes: files of another format are ignored
 ENV = "DBHARNESS_CACHE_DIR"
 MAX_DOCUMENT_BYTES = 1 << 30  # a cache file larger than this is not ours: ignored
-
-
-class BadEntry(ValueError):
-    """A stored value that is not something :func:`encode` writes (corrupt or foreign)."""
 
 
 # --- the codec ------------------------------------------------------------------------------
@@ -142,7 +141,7 @@ def encode(value: Any) -> Any:
             if default is not MISSING and type(item) is type(default) and item == default:
                 continue
             if name == "Statement" and field_name == "node":
-                out["node"] = _dump_tree(item)
+                out["node"] = dump_tree(item)
             else:
                 out[field_name] = encode(item)
         return out
@@ -242,7 +241,7 @@ def _checks(spec: _Spec) -> dict[str, _Check]:
         hints["parsed"] = tuple[tuple[str, ParsedSql], ...]  # annotated Any: sql imports late
     found = {f.name: _check_of(hints[f.name]) for f in fields(cls)}
     if cls.__name__ == "Statement":
-        found["node"] = _is_tree
+        found["node"] = is_tree
     spec.checks.update(found)
     return found
 
@@ -288,82 +287,6 @@ def _late_spec(name: Any) -> _Spec:
         if spec is not None:
             return spec
     raise BadEntry(f"not a stored class: {name!r}")
-
-
-def _dump_tree(node: Any) -> str:
-    """A statement's tree as ``<digest>:<JSON of sqlglot's dump>``; the digest lets a read
-    tell a damaged tree without parsing it (the tree itself is parsed only when used)."""
-    from sqlglot import exp
-
-    if isinstance(node, str):
-        return node  # read from the cache (checked) and never used: stored as it was
-    payload = node.dump() if isinstance(node, exp.Expr) else node
-    text = json.dumps(payload, separators=(",", ":"))
-    return f"{_tree_digest(text)}:{text}"
-
-
-def _tree_digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-
-
-def _is_tree(stored: Any) -> bool:
-    """A stored tree whose digest matches its JSON (checked on read; parsed only when used)."""
-    return (type(stored) is str and stored[16:17] == ":"
-            and _tree_digest(stored[17:]) == stored[:16])
-
-
-def load_tree(stored: str) -> list[Any]:
-    """sqlglot's serialised tree (for ``exp.Expr.load``) from what a cached
-    :class:`~harness.sql.parse.Statement` holds (``<digest>:<JSON>``), once its digest, its
-    shape and every class name are checked: sqlglot's loader imports whatever module a
-    payload names. BadEntry when any check fails."""
-    if not _is_tree(stored):
-        raise BadEntry("a statement's tree is damaged")
-    try:
-        payload = json.loads(stored[17:])
-    except (ValueError, RecursionError) as err:
-        raise BadEntry(f"statement tree: {err}") from None
-    _check_tree(payload)
-    return payload  # type: ignore[no-any-return]
-
-
-_TREE_KEYS = frozenset({"i", "k", "a", "c", "t", "o", "m", "v"})
-
-
-@cache
-def _tree_classes() -> frozenset[str]:
-    """The class names sqlglot's ``dump`` writes for its own expression classes (the only
-    names its ``load`` may import)."""
-    from sqlglot import exp
-
-    names = {"DataType.Type"}
-    todo: list[type] = [exp.Expr]
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        if cls.__module__ == "sqlglot.expressions" or cls.__module__.startswith("sqlglot."):
-            qual = cls.__qualname__
-            names.add(qual if cls.__module__ == exp.__name__ else f"{cls.__module__}.{qual}")
-    return frozenset(names)
-
-
-def _check_tree(payload: Any) -> None:
-    if type(payload) is not list:
-        raise BadEntry("statement tree is not a list")
-    allowed = _tree_classes()
-    for n, node in enumerate(payload):
-        if type(node) is not dict or not node.keys() <= _TREE_KEYS:
-            raise BadEntry("statement tree node is not a node")
-        if n and not (type(node.get("i")) is int and 0 <= node["i"] < n
-                      and type(node.get("k")) is str):
-            raise BadEntry("statement tree node has no parent")
-        if "c" in node:
-            if node["c"] not in allowed:
-                raise BadEntry(f"not a sqlglot expression class: {node['c']!r}")
-        elif "v" not in node:
-            raise BadEntry("statement tree leaf has no value")
-        if "t" in node and node["t"] is not None:
-            _check_tree(node["t"])
 
 
 # --- files ----------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ class Statement:
         node = self.node
         if not isinstance(node, exp.Expr):
             if isinstance(node, str):  # from the cache: its JSON, checked before loading
-                from harness.store import load_tree
+                from harness.sql.trees import load_tree
 
                 node = load_tree(node)
             node = exp.Expr.load(node)
