@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 from harness.config import Config
 from harness.discovery import relative
-from harness.python.extract import SQL_HINT
 from harness.python.facts import FileFacts, TextArg
 from harness.python.source import Fingerprint, extract_path, module_name
+from harness.sql.hints import SQL_HINT
 from harness.sql.parse import MAX_SQL_CHARS, parse_sql
 
 if TYPE_CHECKING:

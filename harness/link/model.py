@@ -15,7 +15,6 @@ from harness.link.contracts import ContractSpec
 from harness.link.index import ProjectIndex, Target
 from harness.link.writers import KEYED, NAMED, Read, Writer, sql_text, writers_of_execute
 from harness.python.calls import drivers_imported
-from harness.python.extract import DDL_HINT
 from harness.python.facts import (
     Arg,
     CallArg,
@@ -35,6 +34,7 @@ from harness.python.facts import (
 )
 from harness.python.text import PARAM, Text
 from harness.sql.ddl import SchemaBuilder, holes_in_values_only, table_name
+from harness.sql.hints import DDL_HINT
 from harness.sql.history import NUMBERED, natural_key
 from harness.sql.memo import written
 from harness.sql.parse import DDL, parse_sql

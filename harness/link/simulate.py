@@ -19,7 +19,6 @@ from sqlglot import exp
 from harness.diagnostics import Location
 from harness.link.index import ProjectIndex
 from harness.link.model import Model
-from harness.python.extract import DDL_HINT
 from harness.python.facts import (
     Arg,
     Cond,
@@ -34,6 +33,7 @@ from harness.python.facts import (
 from harness.python.programs import USER_VERSION_SET
 from harness.python.text import Text
 from harness.sql.ddl import DdlConflict, SchemaBuilder, table_from_create, table_name
+from harness.sql.hints import DDL_HINT
 from harness.sql.parse import Statement, parse_sql
 from harness.sql.resolve import offset_of, table_refs, unknown_columns
 from harness.sql.schema import Schema, Table, fold

@@ -32,7 +32,7 @@ from harness.python.facts import (
 from harness.python.text import PARAM, Text
 
 if TYPE_CHECKING:
-    from harness.python.extract import Extractor
+    from harness.python.context import Context
 
 USER_VERSION_READ = re.compile(r"\s*pragma\s+(\w+\.)?user_version\s*;?\s*\Z", re.IGNORECASE)
 USER_VERSION_SET = re.compile(r"\s*pragma\s+(\w+\.)?user_version\s*=\s*(\d+)\s*;?\s*\Z",
@@ -69,7 +69,7 @@ def schema_relevant(execute: ExecuteFact) -> bool:
 class ProgramBuilder:
     """Builds the programs of one file from its AST and the extractor's execute facts."""
 
-    def __init__(self, ex: Extractor, functions: list[tuple[str, str | None, FunctionNode]]
+    def __init__(self, ex: Context, functions: list[tuple[str, str | None, FunctionNode]]
                  ) -> None:
         self.ex = ex
         self.functions = functions
@@ -78,7 +78,7 @@ class ProgramBuilder:
             self.executes.setdefault((e.line, e.col), []).append(e)
         self.module_names = {n.name for n in ex.tree.body if isinstance(
             n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))} | set(
-            ex._module_scope.values) | set(ex.import_map)
+            ex.module_scope.values) | set(ex.import_map)
         self.ints: dict[str, int] = {}
         self.literals: dict[str, ast.expr] = {}
         for stmt in ex.tree.body:
@@ -151,7 +151,7 @@ class ProgramBuilder:
         for call in ast.walk(node):
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
                     call.func.attr in EXECUTE_METHODS:
-                yield from self.executes.get(self.ex._pos(call), [])
+                yield from self.executes.get(self.ex.pos(call), [])
 
     @staticmethod
     def _called_names(node: FunctionNode) -> set[str]:
@@ -172,7 +172,7 @@ class ProgramBuilder:
         walk.params = frozenset(params)
         walk.db_paths = _connect_paths(node)
         steps = walk.block(node.body)
-        line, col = self.ex._pos(node)
+        line, col = self.ex.pos(node)
         return ProgramFact(qualname, cls, params, steps, walk.returns_version, line, col)
 
 
@@ -217,7 +217,7 @@ class _Walk:
         return tuple(out)
 
     def stmt(self, stmt: ast.stmt) -> list[Step]:
-        line, col = self.ex._pos(stmt)
+        line, col = self.ex.pos(stmt)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                              ast.Import, ast.ImportFrom, ast.Pass)):
             return []
@@ -346,10 +346,10 @@ class _Walk:
     def executes_at(self, call: ast.Call) -> list[ExecuteFact]:
         if not (isinstance(call.func, ast.Attribute) and call.func.attr in EXECUTE_METHODS):
             return []
-        return self.b.executes.get(self.ex._pos(call), [])
+        return self.b.executes.get(self.ex.pos(call), [])
 
     def call(self, node: ast.Call) -> list[Step]:
-        line, col = self.ex._pos(node)
+        line, col = self.ex.pos(node)
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in EXECUTE_METHODS and node.args:
             return self.execute(node, line, col)
@@ -436,11 +436,11 @@ class _Walk:
         chain = (target.id, *chain)
         if chain[0] == "self" and self.cls:
             callee = Callee(chain, "self")
-        elif chain[0] in self.b.module_names and not self.ex._foreign(Callee(chain, "name")):
+        elif chain[0] in self.b.module_names and not self.ex.foreign(Callee(chain, "name")):
             callee = Callee(chain, "name")
         else:
             return None  # a local or a parameter: its type is not known here
-        line, col = self.ex._pos(node)
+        line, col = self.ex.pos(node)
         return CallFact(callee, (), (), (), None, self.cls, line, col)
 
     def call_args(self, node: ast.Call) -> tuple[Arg, ...]:
@@ -452,16 +452,16 @@ class _Walk:
             if isinstance(value, Text):
                 out.append(TextArg(value))
                 continue
-            evaluated = self.ex.ev(arg, self.ex._module_scope) if isinstance(
+            evaluated = self.ex.ev(arg, self.ex.module_scope) if isinstance(
                 arg, (ast.Constant, ast.JoinedStr, ast.BinOp)) or (
-                isinstance(arg, ast.Name) and arg.id in self.ex._module_scope.values) else None
+                isinstance(arg, ast.Name) and arg.id in self.ex.module_scope.values) else None
             out.append(TextArg(evaluated) if isinstance(evaluated, Text) and
                        not evaluated.holes else UnknownArg())
         return tuple(out)
 
     # --- conditions --------------------------------------------------------------------------
     def cond(self, test: ast.expr) -> Cond:
-        line, col = self.ex._pos(test)
+        line, col = self.ex.pos(test)
         source = (ast.get_source_segment(self.ex.source, test) or "").strip()
         if len(source) > 60:
             source = source[:57] + "..."
@@ -570,7 +570,7 @@ class _Walk:
             return node.id
         if self._reads_version(node):
             return "$db"
-        line, col = self.ex._pos(node)
+        line, col = self.ex.pos(node)
         call: CallFact | None = None
         args: tuple[Arg, ...] = ()
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
@@ -627,7 +627,7 @@ class _Walk:
 
     # --- loops ---------------------------------------------------------------------------------
     def loop(self, stmt: ast.For | ast.AsyncFor) -> list[Step]:
-        line, col = self.ex._pos(stmt)
+        line, col = self.ex.pos(stmt)
         items = self.literal_items(stmt.iter)
         names = _target_names(stmt.target)
         if items is not None and names is not None and all(len(i) == len(names) for i in items):
@@ -722,7 +722,7 @@ class _Walk:
             return node.value
         if node is None:
             return None
-        value = self.ex.ev(node, self.ex._module_scope)
+        value = self.ex.ev(node, self.ex.module_scope)
         return value if isinstance(value, Text) and not value.holes else None
 
 
