@@ -39,7 +39,8 @@ def schema_at(model: Model, ps: ParsedSite, st: Statement) -> Schema:
     another), the schema at that step (harness/sql/history.py); else the project's."""
     python = ps.site.module or ps.site.execute is not None or not ps.site.path.endswith(".sql")
     if python and not is_history_module(ps.site.path):
-        return model.schema_at(ps.site)  # with the tables its own function made (TEMP, RENAME)
+        # with the tables its own function and script made (TEMP, RENAME)
+        return model.schema_at(ps.site, st.start)
     found = _REPLAYS.get(id(model))
     if found is None or found[0] is not model:
         scripts = [(s.path, parse_sql(s.text.text, model.dialect).statements)
@@ -53,7 +54,7 @@ def schema_at(model: Model, ps: ParsedSite, st: Statement) -> Schema:
     step = found[1].at(_module_steps(model).get(ps.site, "") if python else ps.site.path,
                        st.start)
     if step is None:
-        return model.schema_at(ps.site) if python else model.schema
+        return model.schema_at(ps.site, st.start) if python else model.schema
     return step
 
 
