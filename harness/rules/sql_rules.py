@@ -24,6 +24,7 @@ from harness.sql.placeholders import (
     Placeholders,
     quoted_format_placeholder,
 )
+from harness.sql.probes import master_probe
 from harness.sql.schema import Schema, fold, qualified_name
 
 VENDOR_STATEMENTS = ("SET ", "SHOW ", "USE ", "LOCK ", "GRANT ", "REVOKE ", "DECLARE ", "LISTEN ",
@@ -146,6 +147,41 @@ def _other_database(model: Model, ps: ParsedSite, st: Statement) -> bool:
         ref.name in model.schema for ref in tables_named(st, model.dialect))
 
 
+_PROBED: dict[int, tuple[Model, dict[tuple[str, str], frozenset[str]]]] = {}
+
+
+def _probed_tables(model: Model) -> dict[tuple[str, str], frozenset[str]]:
+    """The tables each function asks ``sqlite_master`` about (harness/sql/probes.py), by
+    (path, function)."""
+    found = _PROBED.get(id(model))
+    if found is not None and found[0] is model:
+        return found[1]
+    out: dict[tuple[str, str], set[str]] = {}
+    for site in model.sites:
+        execute = site.execute
+        if execute is None or execute.function is None or site.text.holes:
+            continue
+        tables = master_probe(site.text.text)
+        if tables is not None:
+            out.setdefault((site.path, execute.function), set()).update(fold(t) for t in tables)
+    result = {k: frozenset(v) for k, v in out.items()}
+    _PROBED.clear()
+    _PROBED[id(model)] = (model, result)
+    return result
+
+
+def _existence_checked(model: Model, ps: ParsedSite, table: str) -> bool:
+    """A read in a branch of a function that first asks whether ``table`` exists, or whether
+    a table exists that no DDL of the project makes (``SELECT name FROM sqlite_master WHERE
+    name = 'old'``): code for the databases an older release left, whose tables are that
+    release's; on the other databases the branch does not run."""
+    execute = ps.site.execute
+    if execute is None or execute.function is None or not execute.guarded:
+        return False
+    probed = _probed_tables(model).get((ps.site.path, execute.function), frozenset())
+    return fold(table) in probed or any(t != "*" and t not in model.schema for t in probed)
+
+
 def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
     if not len(model.schema) or not model.schema_complete:
         return
@@ -155,7 +191,8 @@ def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
                 continue
             schema = schema_at(model, ps, st)
             for ref in tables_named(st, model.dialect):
-                if ps.is_sentinel(ref.name) or ref.name in schema:
+                if ps.is_sentinel(ref.name) or ref.name in schema or \
+                        _existence_checked(model, ps, ref.name):
                     continue
                 yield UNKNOWN_TABLE.diagnostic(
                     ps.location(st, ref.offset),
