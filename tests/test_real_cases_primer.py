@@ -103,3 +103,65 @@ def test_read_of_an_old_table_under_an_existence_check(tmp_path: Path) -> None:
     assert "sqlite_master" not in bare
     got = findings(tmp_path / "bare", {"app.py": bare})
     assert [(d.rule, d.table) for d in got] == [("unknown-table", "crate")]
+
+
+# --- an upgrade program that stamps its own version column is history ------------------------
+
+PREFS_TODAY = ('def install(conn):\n'
+               '    conn.execute("CREATE TABLE prefs (id INTEGER PRIMARY KEY, theme TEXT, '
+               'version INTEGER)")\n'
+               '    conn.execute("INSERT INTO prefs (theme, version) VALUES (\'dark\', 3)")\n')
+PREFS_BUMP = '''import sqlite3
+
+
+def run(conn, sql):
+    conn.cursor().execute(sql)
+    conn.commit()
+
+
+conn = sqlite3.connect("prefs.db")
+version = conn.execute("SELECT version FROM prefs").fetchone()[0]
+if version < 2:
+    run(conn, "ALTER TABLE prefs ADD COLUMN colour TEXT")
+    run(conn, "UPDATE prefs SET colour = 'blue'")
+    run(conn, "UPDATE prefs SET version = 2")
+if version < 3:
+    run(conn, "CREATE TABLE prefs_new (id INTEGER PRIMARY KEY, theme TEXT, version INTEGER)")
+    run(conn, "INSERT INTO prefs_new (id, theme, version) SELECT id, colour, 3 FROM prefs")
+    run(conn, "DROP TABLE prefs")
+    run(conn, "ALTER TABLE prefs_new RENAME TO prefs")
+    run(conn, "UPDATE prefs SET version = 3")
+'''
+
+
+def test_upgrade_program_with_a_version_column_is_judged_step_by_step(tmp_path: Path) -> None:
+    """A module (not named as migrations) that reads a version from a table, alters tables
+    and stamps ``UPDATE prefs SET version = 3`` upgrades old databases step by step: SQLite
+    (checked here) runs it on a version-1 database (``colour`` added, then folded into
+    ``theme`` and dropped), ending with today's columns. Its ``colour`` exists at its step,
+    not in today's schema. Near misses: an INSERT naming a column the new table lacks is
+    still flagged at its step; without the version stamp, the module is application code,
+    judged against today's schema (where ``prefs_new``, made and renamed away at module
+    level, is unknown too)."""
+    conn = sqlite3.connect(tmp_path / "prefs.db")
+    conn.execute("CREATE TABLE prefs (id INTEGER PRIMARY KEY, theme TEXT, version INTEGER)")
+    conn.execute("INSERT INTO prefs (theme, version) VALUES ('light', 1)")
+    conn.commit()
+    for sql in [line.split('run(conn, "')[1].rsplit('")', 1)[0]
+                for line in PREFS_BUMP.splitlines() if 'run(conn, "' in line]:
+        conn.execute(sql)
+    assert conn.execute("SELECT theme, version FROM prefs").fetchall() == [("blue", 3)]
+    assert [r[1] for r in conn.execute("PRAGMA table_info(prefs)")] == ["id", "theme", "version"]
+    files = {"app.py": PREFS_TODAY, "bump.py": PREFS_BUMP}
+    assert_rules(findings(tmp_path / "ok", files))
+    typo = PREFS_BUMP.replace("INSERT INTO prefs_new (id, theme, version)",
+                              "INSERT INTO prefs_new (id, theme, versoin)")
+    got = findings(tmp_path / "typo", {**files, "bump.py": typo})
+    assert [(d.rule, d.table, d.column) for d in got] == [
+        ("unknown-column", "prefs_new", "versoin")]
+    unstamped = PREFS_BUMP.replace("SET version = 2", "SET theme = theme").replace(
+        "SET version = 3", "SET theme = theme")
+    got = findings(tmp_path / "app", {**files, "bump.py": unstamped})
+    assert sorted((d.rule, d.table, d.column) for d in got) == [
+        ("unknown-column", "prefs", "colour"), ("unknown-column", "prefs", "colour"),
+        ("unknown-table", "prefs_new", None)]

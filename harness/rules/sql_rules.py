@@ -13,7 +13,12 @@ from harness.python.calls import Convention
 from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_sites import ParsedSite, parsed_sites
-from harness.sql.history import HistoryReplay, is_history_module, replay_history
+from harness.sql.history import (
+    HistoryReplay,
+    is_history_module,
+    is_version_upgrade,
+    replay_history,
+)
 from harness.sql.memo import columns_missing, tables_named, written
 from harness.sql.oracle import database_accepts, database_rejects, trailing_comma
 from harness.sql.parse import DML, Statement, parse_sql, tokenize
@@ -39,7 +44,7 @@ def schema_at(model: Model, ps: ParsedSite, st: Statement) -> Schema:
     migrations.sql) or a Python migrations module (its SQL in text order, one step after
     another), the schema at that step (harness/sql/history.py); else the project's."""
     python = ps.site.module or ps.site.execute is not None or not ps.site.path.endswith(".sql")
-    if python and not is_history_module(ps.site.path):
+    if python and ps.site.path not in _history_modules(model):
         # with the tables its own function and script made (TEMP, RENAME)
         return model.schema_at(ps.site, st.start)
     found = _REPLAYS.get(id(model))
@@ -60,6 +65,27 @@ def schema_at(model: Model, ps: ParsedSite, st: Statement) -> Schema:
 
 
 _STEPS: dict[int, tuple[Model, dict[SqlSite, str]]] = {}
+_HISTORY: dict[int, tuple[Model, frozenset[str]]] = {}
+
+
+def _history_modules(model: Model) -> frozenset[str]:
+    """The Python modules whose SQL is a history of steps: named as migrations
+    (``is_history_module``), or upgrade programs by what their SQL does
+    (``is_version_upgrade``: stamps a version column and alters tables)."""
+    found = _HISTORY.get(id(model))
+    if found is not None and found[0] is model:
+        return found[1]
+    by_path: dict[str, list[Statement]] = {}
+    for site in model.sites:
+        if site.path.endswith(".py") and not site.text.holes:
+            by_path.setdefault(site.path, []).extend(
+                parse_sql(site.text.text, model.dialect).statements)
+    out = frozenset(p for p, sts in by_path.items()
+                    if is_history_module(p) or is_version_upgrade(sts))
+    _HISTORY.clear()
+    _HISTORY[id(model)] = (model, out)
+    return out
+
 
 
 def _module_steps(model: Model) -> dict[SqlSite, str]:
@@ -72,7 +98,7 @@ def _module_steps(model: Model) -> dict[SqlSite, str]:
     seen: dict[tuple[str, int, int, str], str] = {}
     counts: dict[tuple[str, int, int], int] = {}
     for site in model.sites:
-        if not site.path.endswith(".py") or not is_history_module(site.path):
+        if site.path not in _history_modules(model):
             continue
         key = (site.path, site.text.line, site.text.col, site.text.text)
         if key not in seen:
