@@ -165,3 +165,43 @@ def test_upgrade_program_with_a_version_column_is_judged_step_by_step(tmp_path: 
     assert sorted((d.rule, d.table, d.column) for d in got) == [
         ("unknown-column", "prefs", "colour"), ("unknown-column", "prefs", "colour"),
         ("unknown-table", "prefs_new", None)]
+
+
+# --- a parameter spliced inside quotes is one value -------------------------------------------
+
+STAMP_TABLE = ('def make(conn):\n'
+               '    conn.execute("CREATE TABLE stamp (a INTEGER, b INTEGER, tag TEXT)")\n')
+STAMP_ADD = '''
+def add(conn, tag):
+    conn.execute("INSERT INTO stamp (a, b, tag) VALUES (1, '" + tag + "')")
+'''
+STAMP_JOINED = '''
+def add(conn, parts):
+    conn.execute("INSERT INTO stamp (a, b, tag) VALUES (1, '" + "', '".join(parts) + "')")
+'''
+STAMP_BARE = '''
+def add(conn, rest):
+    conn.execute("INSERT INTO stamp (a, b, tag) VALUES (1, " + rest + ")")
+'''
+
+
+def test_parameter_inside_quotes_counts_as_one_value(tmp_path: Path) -> None:
+    """SQLite (checked here): ``VALUES (1, '" + tag + "')`` gives 2 values for 3 columns
+    whatever ``tag`` holds (``2 values for 3 columns``); with ``1, 2, '...'`` it runs. Near
+    misses: a joined list inside the quotes (``"', '".join(parts)``) may be several values,
+    and a parameter outside quotes may be too: neither is judged."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE stamp (a INTEGER, b INTEGER, tag TEXT)")
+    try:
+        conn.execute("INSERT INTO stamp (a, b, tag) VALUES (1, '" + "v1" + "')")
+    except sqlite3.OperationalError as err:
+        assert "2 values for 3 columns" in str(err)
+    else:
+        raise AssertionError("SQLite took 2 values for 3 columns")
+    conn.execute("INSERT INTO stamp (a, b, tag) VALUES (1, 2, '" + "v1" + "')")
+    got = findings(tmp_path / "bug", {"app.py": STAMP_TABLE + STAMP_ADD})
+    assert [(d.rule, d.table) for d in got] == [("insert-arity", "stamp")]
+    ok = STAMP_ADD.replace("VALUES (1, '", "VALUES (1, 2, '")
+    assert_rules(findings(tmp_path / "ok", {"app.py": STAMP_TABLE + ok}))
+    assert_rules(findings(tmp_path / "joined", {"app.py": STAMP_TABLE + STAMP_JOINED}))
+    assert_rules(findings(tmp_path / "bare", {"app.py": STAMP_TABLE + STAMP_BARE}))

@@ -11,6 +11,7 @@ from harness.diagnostics import Diagnostic, Related, Severity
 from harness.link.model import Model, SqlSite
 from harness.python.calls import Convention
 from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg
+from harness.python.text import PARAM
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_sites import ParsedSite, parsed_sites
 from harness.sql.history import (
@@ -262,12 +263,24 @@ def check_unknown_column(model: Model) -> Iterator[Diagnostic]:
 
 def check_insert_arity(model: Model) -> Iterator[Diagnostic]:
     for ps in parsed_sites(model, executed_only=True):
-        if ps.site.text.holes:
-            continue
         for st in ps.parsed.statements:
-            if st.category != "insert":
+            if st.category != "insert" or not _holes_are_quoted_values(ps, st):
                 continue
             yield from _arity(model, ps, st)
+
+
+def _holes_are_quoted_values(ps: ParsedSite, st: Statement) -> bool:
+    """No computed part in ``st``, or each is a function parameter spliced inside a quoted
+    string (``VALUES (1, '" + version + "')``): the string stays one value, whatever the
+    parameter holds, so the count of values is the text's. Any other hole (a joined list,
+    an unknown expression, a parameter outside quotes) may be several values: not judged."""
+    holes = ps.site.text.holes
+    if any(h.kind != PARAM for h in holes):
+        return False  # a run of placeholders renders as one ``?``: no sentinel to find
+    present = [h for h in holes if h.sentinel in st.text]
+    quoted = [node.this for node in st.expression.find_all(exp.Literal) if node.is_string]
+    return all(st.text.count(h.sentinel) == sum(q.count(h.sentinel) for q in quoted)
+               for h in present)
 
 
 def _arity(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diagnostic]:
