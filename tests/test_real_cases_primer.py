@@ -205,3 +205,39 @@ def test_parameter_inside_quotes_counts_as_one_value(tmp_path: Path) -> None:
     assert_rules(findings(tmp_path / "ok", {"app.py": STAMP_TABLE + ok}))
     assert_rules(findings(tmp_path / "joined", {"app.py": STAMP_TABLE + STAMP_JOINED}))
     assert_rules(findings(tmp_path / "bare", {"app.py": STAMP_TABLE + STAMP_BARE}))
+
+
+# --- a key naming a column the schema's history dropped ---------------------------------------
+
+TILL = '''
+def init(cur):
+    cur.execute("CREATE TABLE IF NOT EXISTS till (id INTEGER PRIMARY KEY, amount INTEGER, "
+                "open BOOLEAN, state TEXT)")
+
+
+def m002_state_for_open(cur):
+    cur.execute("ALTER TABLE till DROP COLUMN open")
+
+
+def add(cur, amount):
+    cur.execute("INSERT INTO till (amount, state) VALUES (:amount, :state)",
+                {"amount": amount, "state": "done", "open": False})
+'''
+
+
+def test_key_for_a_column_history_dropped_is_stale_not_lost(tmp_path: Path) -> None:
+    """SQLite (checked here): sqlite3 ignores a named-parameter dict's keys the SQL does not
+    name, so ``open`` goes nowhere, and the table no longer has it: the project's own DDL
+    dropped it (``state`` replaced it). Nothing is lost. Near miss: a key that was never a
+    column of the table is still key-without-column."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE till (id INTEGER PRIMARY KEY, amount INTEGER, open BOOLEAN, "
+                 "state TEXT)")
+    conn.execute("ALTER TABLE till DROP COLUMN open")
+    conn.execute("INSERT INTO till (amount, state) VALUES (:amount, :state)",
+                 {"amount": 3, "state": "done", "open": False})
+    assert conn.execute("SELECT * FROM till").fetchall() == [(1, 3, "done")]
+    assert_rules(findings(tmp_path / "ok", {"app.py": TILL}))
+    fresh = TILL.replace('"open": False', '"opened": False')
+    got = findings(tmp_path / "never", {"app.py": fresh})
+    assert [(d.rule, d.key) for d in got] == [("key-without-column", "opened")]
