@@ -241,3 +241,37 @@ def test_key_for_a_column_history_dropped_is_stale_not_lost(tmp_path: Path) -> N
     fresh = TILL.replace('"open": False', '"opened": False')
     got = findings(tmp_path / "never", {"app.py": fresh})
     assert [(d.rule, d.key) for d in got] == [("key-without-column", "opened")]
+
+
+# --- a key read in a conditional expression is written ----------------------------------------
+
+SEEN = '''
+def init(db):
+    db.execute("CREATE TABLE IF NOT EXISTS seen (name TEXT PRIMARY KEY, missing INTEGER, "
+               "note TEXT)")
+
+
+def save(db, data):
+    db.execute("INSERT OR REPLACE INTO seen (name, missing) VALUES (?, ?)",
+               (data["name"], 1 if data.get("missing") else 0))
+
+
+def record(db, name):
+    save(db, {"name": name, "missing": True})
+'''
+
+
+def test_key_read_in_a_conditional_value_is_written(tmp_path: Path) -> None:
+    """``1 if data.get("missing") else 0`` stores a value made from the key (SQLite, checked
+    here: the row holds 1). Near miss: a key the writer never reads (``note``) is still
+    key-not-written."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE seen (name TEXT PRIMARY KEY, missing INTEGER, note TEXT)")
+    data = {"name": "wren", "missing": True}
+    conn.execute("INSERT OR REPLACE INTO seen (name, missing) VALUES (?, ?)",
+                 (data["name"], 1 if data.get("missing") else 0))
+    assert conn.execute("SELECT name, missing FROM seen").fetchall() == [("wren", 1)]
+    assert_rules(findings(tmp_path / "ok", {"app.py": SEEN}))
+    extra = SEEN.replace('"missing": True}', '"missing": True, "note": "x"}')
+    got = findings(tmp_path / "extra", {"app.py": extra})
+    assert [(d.rule, d.key) for d in got] == [("key-not-written", "note")]
