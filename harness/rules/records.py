@@ -117,7 +117,7 @@ def check_key_not_written(model: Model) -> Iterator[Diagnostic]:
                 f"column {col.name}, but {b.writer.label} does not "
                 f"{b.writer.kind.upper()} it",
                 table=table.name, column=col.name, key=key.name,
-                fix=f"add {col.name} to the {b.writer.kind.upper()} in {b.writer.qualname} "
+                fix=f"add {col.name} to the {b.writer.kind.upper()} in {b.writer.sql_function} "
                     f"({b.writer.path}:{b.writer.line}), or stop putting the key in the record",
                 related=_related(model, b))
 
