@@ -492,8 +492,9 @@ class _Linker:
             else:
                 return None
         assert call.function is not None
-        path = self.index.files[module].path
-        return replace(w, module=module, path=path, qualname=call.function, param=param,
+        # path, line and col stay where the SQL runs (the innermost writer's file), so a note
+        # that points at the write points at the statement, whichever module lifted it
+        return replace(w, module=module, qualname=call.function, param=param,
                        table=table, table_param=table_param, via=(w.qualname, *w.via))
 
     # --- bindings --------------------------------------------------------------------------------

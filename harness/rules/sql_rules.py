@@ -12,6 +12,7 @@ from harness.link.model import Model, SqlSite
 from harness.python.calls import Convention
 from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg
 from harness.python.text import PARAM
+from harness.rules.advice import did_you_mean
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_sites import ParsedSite, parsed_sites
 from harness.sql.history import (
@@ -225,8 +226,7 @@ def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
                     ps.location(st, ref.offset),
                     f"table {ref.name} is not created by any DDL in the project",
                     table=ref.name,
-                    fix="create it (CREATE TABLE) or fix the name; known tables: "
-                        + ", ".join(sorted(t.name for t in model.schema)[:12]))
+                    fix=did_you_mean(ref.name, (t.name for t in schema), "the schema has table"))
             for ref in columns_missing(st, schema, model.dialect):
                 if ref.qualifier and not ps.is_sentinel(ref.name):
                     yield UNKNOWN_TABLE.diagnostic(
@@ -251,10 +251,8 @@ def check_unknown_column(model: Model) -> Iterator[Diagnostic]:
                     continue  # a probe for an old column inside a migration guard
                 where = f"table {ref.table}" if ref.table else "any table in scope"
                 table = schema.table(ref.table) if ref.table else None
-                fix = None
-                if table is not None:
-                    fix = (f"add the column (ALTER TABLE {table.name} ADD COLUMN {ref.name} ...) "
-                           f"or use one of: {', '.join(table.column_names()[:12])}")
+                fix = None if table is None else did_you_mean(
+                    ref.name, table.column_names(), f"table {table.name} has")
                 yield UNKNOWN_COLUMN.diagnostic(
                     ps.location(st, ref.offset), f"column {ref.name} does not exist in {where}",
                     table=ref.table, column=ref.name, fix=fix,
