@@ -103,17 +103,19 @@ def legacy_schemas(config: Config) -> tuple[tuple[tuple[str, Schema], ...], list
     import tempfile
 
     from harness.errors import SnapshotError, ToolError
-    from harness.migrations.generate import schema_at_revision
+    from harness.migrations.generate import RevisionDdl, schema_at_revision
     from harness.migrations.snapshots import discover, snapshot_schema
 
     out: list[tuple[str, Schema]] = []
     problems: list[Diagnostic] = []
-    for rev in config.revisions:
-        try:
-            out.append((f"git {rev}", schema_at_revision(config, rev)))
-        except ToolError as err:
-            problems.append(FILE_ERROR.diagnostic(Location("pyproject.toml", 1, 1),
-                                                  f"revision {rev}: {err}"))
+    if config.revisions:
+        with RevisionDdl(config) as reader:  # one git process, blobs cached by id
+            for rev in config.revisions:
+                try:
+                    out.append((f"git {rev}", schema_at_revision(config, rev, reader)))
+                except ToolError as err:
+                    problems.append(FILE_ERROR.diagnostic(Location("pyproject.toml", 1, 1),
+                                                          f"revision {rev}: {err}"))
     snapshots = discover(config.snapshots, config.root)
     if not snapshots:
         return tuple(out), problems

@@ -113,41 +113,56 @@ class Model:
     # DDL each function runs itself, in order: (path, function) -> ((line, col, SQL), ...)
     local_ddl: Mapping[tuple[str, str], tuple[tuple[int, int, str], ...]] = field(
         default_factory=dict)
-    _at: dict[tuple[str, str, int, int], Schema] = field(default_factory=dict, compare=False,
-                                                          repr=False)
+    _at: dict[tuple[str, str, int, int, str, int], Schema] = field(
+        default_factory=dict, compare=False, repr=False)
 
-    def schema_at(self, site: SqlSite) -> Schema:
+    def schema_at(self, site: SqlSite, before: int = 0) -> Schema:
         """The schema a statement sees where it runs: the project's schema, plus the tables
         its own function made earlier and later drops or renames away (``CREATE TEMP TABLE``,
-        ``ALTER TABLE t RENAME TO t_old`` in a rebuild). Tables are only added, never removed
-        or changed: a DROP on one branch must not hide the table from another.
+        ``ALTER TABLE t RENAME TO t_old`` in a rebuild), and the tables the same script made
+        in its statements before offset ``before`` of ``site.text`` (an ``executescript`` that
+        creates ``t_new``, fills it, drops ``t`` and renames ``t_new`` to ``t``). Tables are
+        only added, never removed or changed: a DROP on one branch must not hide the table
+        from another.
 
         SQLite: a TEMP table lives until DROP or the connection closes
         (https://sqlite.org/lang_createtable.html); PostgreSQL: until the end of the session
-        or, with ``ON COMMIT DROP``, the transaction (CREATE TABLE, "TEMPORARY")."""
+        or, with ``ON COMMIT DROP``, the transaction (CREATE TABLE, "TEMPORARY"). A script's
+        statements run one after another (sqlite3 ``executescript``)."""
         execute = site.execute
-        if execute is None or execute.function is None:
+        if execute is None:
             return self.schema
-        steps = self.local_ddl.get((site.path, execute.function))
-        if not steps:
+        steps = self.local_ddl.get((site.path, execute.function)) \
+            if execute.function is not None else None
+        own = before > 0 and not site.text.unknown_holes and DDL_HINT.search(site.text.text)
+        if not steps and not own:
             return self.schema
-        key = (site.path, execute.function, execute.line, execute.col)
+        key = (site.path, execute.function or "", execute.line, execute.col,
+               site.text.text if own else "", before if own else 0)
         found = self._at.get(key)
         if found is not None:
             return found
         builder = SchemaBuilder(self.dialect, strict=False, schema=self.schema)
-        for line, col, text in steps:
+        for line, col, text in steps or ():
             if (line, col) >= (execute.line, execute.col):
                 break
-            for statement in parse_sql(ON_COMMIT.sub("", text), self.dialect).statements:
-                if statement.category in DDL:
-                    builder.apply(statement)
+            self._apply_ddl(builder, text)
+        if own:
+            self._apply_ddl(builder, site.text.text, before)
         out = self.schema
         for table in builder.schema:
             if table.key not in out.tables:
                 out = out.put(table)
         self._at[key] = out
         return out
+
+    def _apply_ddl(self, builder: SchemaBuilder, text: str, before: int | None = None) -> None:
+        """Apply the DDL statements of ``text`` (those starting before offset ``before``)."""
+        for statement in parse_sql(ON_COMMIT.sub("", text), self.dialect).statements:
+            if before is not None and statement.start >= before:
+                break
+            if statement.category in DDL:
+                builder.apply(statement)
 
     def ddl_sites(self) -> list[SqlSite]:
         """Each distinct DDL-bearing SQL string once, in the order the schema is built."""
@@ -477,8 +492,9 @@ class _Linker:
             else:
                 return None
         assert call.function is not None
-        path = self.index.files[module].path
-        return replace(w, module=module, path=path, qualname=call.function, param=param,
+        # path, line and col stay where the SQL runs (the innermost writer's file), so a note
+        # that points at the write points at the statement, whichever module lifted it
+        return replace(w, module=module, qualname=call.function, param=param,
                        table=table, table_param=table_param, via=(w.qualname, *w.via))
 
     # --- bindings --------------------------------------------------------------------------------

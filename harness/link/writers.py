@@ -42,7 +42,7 @@ class Writer:
     """Function ``qualname`` in ``module`` writes its parameter ``param`` to a table."""
 
     module: str
-    path: str
+    path: str  # the file where the SQL runs (with line, col), also for a lifted writer
     qualname: str
     param: str
     table: str | None  # None: the table is the function's parameter ``table_param``
@@ -61,6 +61,11 @@ class Writer:
             if r.key.lower() == low:
                 return r
         return None
+
+    @property
+    def sql_function(self) -> str:
+        """The function whose SQL runs at ``path:line:col`` (the innermost of ``via``)."""
+        return self.via[-1] if self.via else self.qualname
 
     @property
     def label(self) -> str:

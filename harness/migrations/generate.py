@@ -10,12 +10,15 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from harness import store
+from harness.cache import tool_fingerprint
 from harness.config import Config
 from harness.discovery import SUFFIXES, _excluded
 from harness.errors import ConfigError, ToolError
 from harness.migrations.compare import q
+from harness.migrations.gitblobs import BlobReader, TreeEntry, list_tree
 from harness.migrations.runner import run_entry
-from harness.python.source import extract_source, module_name
+from harness.python.source import MAX_BYTES, decode, extract_source, module_name
 from harness.sql.ddl import SchemaBuilder
 from harness.sql.parse import parse_sql
 from harness.sql.schema import Schema
@@ -131,33 +134,104 @@ def resolve_commit(root: Path, rev: str) -> str:
     return commit
 
 
+class RevisionDdl:
+    """The DDL each file declared at a revision, read statically (old code is never run).
+
+    A revision's files are listed once (``git ls-tree``) and read through one
+    ``git cat-file --batch`` process (gitblobs.py); each blob's DDL is kept by blob id and
+    module, so a file unchanged between revisions, or since the last run (the project's
+    cache folder, when caching is on), is never read or parsed again. Use as a context
+    manager: the git process is closed and the cache written on exit."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._reader: BlobReader | None = None
+        folder = store.for_config(config.root, config.cache, config.cache_dir)
+        self._path = (folder / f"revddl-{tool_fingerprint()}.json") if folder else None
+        self._known: dict[str, list[tuple[int, str]]] = {}
+        self._used: dict[str, list[tuple[int, str]]] = {}
+        if self._path is not None:
+            document = store.read_document(self._path, "revision-ddl")
+            entries = document.get("entries") if document is not None else None
+            if type(entries) is dict:
+                for key, texts in entries.items():
+                    if type(texts) is list and all(
+                            type(t) is list and len(t) == 2 and type(t[0]) is int
+                            and type(t[1]) is str for t in texts):
+                        self._known[key] = [(t[0], t[1]) for t in texts]
+
+    def __enter__(self) -> RevisionDdl:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._path is not None and self._used:
+            store.write_document(self._path, "revision-ddl", {"entries": {
+                key: [list(t) for t in texts] for key, texts in sorted(self._used.items())}})
+
+    def ddl(self, rev: str) -> list[str]:
+        """The DDL statements ``rev`` declared, in file and line order."""
+        config = self.config
+        commit = resolve_commit(config.root, rev)
+        prefixes = [p.strip("./") for p in config.paths if p not in (".", "")]
+        texts: list[tuple[str, int, str]] = []
+        for entry in sorted(list_tree(config.root, commit), key=lambda e: e.path):
+            name = entry.path
+            if not name.endswith(SUFFIXES) or _excluded(name, config.exclude):
+                continue
+            if prefixes and not any(name == p or name.startswith(p + "/") for p in prefixes):
+                continue
+            texts.extend((name, line, text) for line, text in self._blob_ddl(entry))
+        return [t for _, _, t in sorted(texts)]
+
+    def _blob_ddl(self, entry: TreeEntry) -> list[tuple[int, str]]:
+        name = entry.path
+        module = module_name(self.config.root / name, self.config.root)
+        key = f"{entry.oid} {module}" if name.endswith(".py") else f"{entry.oid} .sql"
+        found = self._used.get(key)
+        if found is None:
+            found = self._known.get(key)
+        if found is None:
+            found = self._read_ddl(entry, module)
+        self._used[key] = found
+        return found
+
+    def _read_ddl(self, entry: TreeEntry, module: str) -> list[tuple[int, str]]:
+        if self._reader is None:
+            self._reader = BlobReader(self.config.root, MAX_BYTES)
+        data = self._reader.read(entry.oid)
+        if data is None:  # over the size limit, or not in this (partial) clone
+            return []
+        if entry.path.endswith(".sql"):
+            try:
+                return [(0, data.decode("utf-8-sig"))]
+            except UnicodeDecodeError:
+                return []
+        try:
+            source = decode(data)
+        except (SyntaxError, UnicodeDecodeError, LookupError):
+            return []  # not readable Python: check reports such a file, no DDL from it
+        facts = extract_source(source, entry.path, module)
+        return [(text.line, text.text) for text in facts.ddl if not text.holes]
+
+
 def ddl_at_revision(config: Config, rev: str) -> list[str]:
     """The DDL the project declared at ``rev``, read statically (old code is never run)."""
-    rev = resolve_commit(config.root, rev)
-    names = _git(config.root, "ls-tree", "-r", "--name-only", "--end-of-options",
-                 rev).splitlines()
-    prefixes = [p.strip("./") for p in config.paths if p not in (".", "")]
-    texts: list[tuple[str, int, str]] = []
-    for name in sorted(names):
-        if not name.endswith(SUFFIXES) or _excluded(name, config.exclude):
-            continue
-        if prefixes and not any(name == p or name.startswith(p + "/") for p in prefixes):
-            continue
-        source = _git(config.root, "show", f"{rev}:{name}")
-        if name.endswith(".sql"):
-            texts.append((name, 0, source))
-            continue
-        facts = extract_source(source, name, module_name(config.root / name, config.root))
-        for text in facts.ddl:
-            if not text.holes:
-                texts.append((name, text.line, text.text))
-    return [t for _, _, t in sorted(texts)]
+    with RevisionDdl(config) as reader:
+        return reader.ddl(rev)
 
 
-def schema_at_revision(config: Config, rev: str) -> Schema:
-    """The schema a fresh install of ``rev`` created, from its DDL (read statically)."""
+def schema_at_revision(config: Config, rev: str, reader: RevisionDdl | None = None) -> Schema:
+    """The schema a fresh install of ``rev`` created, from its DDL (read statically);
+    ``reader`` shares one git process and blob cache across revisions."""
     builder = SchemaBuilder(config.dialect, strict=False)
-    for text in ddl_at_revision(config, rev):
+    texts = ddl_at_revision(config, rev) if reader is None else reader.ddl(rev)
+    for text in texts:
         for statement in parse_sql(text, config.dialect).statements:
             builder.apply(statement)
     return builder.schema

@@ -30,6 +30,7 @@ from harness.python.facts import (
     UnknownArg,
 )
 from harness.python.text import PARAM, Text
+from harness.sql.probes import master_probe as _master_probe
 
 if TYPE_CHECKING:
     from harness.python.context import Context
@@ -724,36 +725,6 @@ class _Walk:
             return None
         value = self.ex.ev(node, self.ex.module_scope)
         return value if isinstance(value, Text) and not value.holes else None
-
-
-def _master_probe(text: str) -> tuple[str, ...] | None:
-    """``SELECT name FROM sqlite_master WHERE type='table' AND name IN ('a', 'b')``: the
-    tables it asks about (``*``: any table), or None when it is no such probe."""
-    if "sqlite_master" not in text.lower() and "sqlite_schema" not in text.lower():
-        return None
-    from sqlglot import exp
-
-    from harness.sql.parse import parse_sql
-
-    parsed = parse_sql(text)
-    if len(parsed.statements) != 1 or parsed.errors:
-        return None
-    select = parsed.statements[0].expression
-    if not isinstance(select, exp.Select) or select.args.get("joins"):
-        return None
-    sources = [t.name.lower() for t in select.find_all(exp.Table)]
-    if sources not in (["sqlite_master"], ["sqlite_schema"]):
-        return None
-    names: list[str] = []
-    for node in select.find_all(exp.EQ, exp.In):
-        column = node.this
-        if not (isinstance(column, exp.Column) and column.name.lower() in ("name", "tbl_name")):
-            continue
-        values = [node.expression] if isinstance(node, exp.EQ) else node.expressions
-        if not values or not all(isinstance(v, exp.Literal) and v.is_string for v in values):
-            return None  # a placeholder or an expression: not known here
-        names.extend(v.name for v in values)
-    return tuple(names) or ("*",)
 
 
 PATH_WRAPPERS = frozenset({"str", "Path", "fspath", "abspath", "expanduser"})

@@ -18,6 +18,7 @@ from harness.python.values import (
     Alt,
     Const,
     DictValue,
+    KeyRead,
     KeysOf,
     ParamValue,
     PlaceholderRun,
@@ -203,9 +204,13 @@ class Strings(Context):
         return out + fmt.slice(last, len(fmt.text))
 
     def _ev_IfExp(self, node: ast.IfExp, scope: Scope) -> Value:
-        """``"DESC" if newest else "ASC"``: two alternatives of one choice."""
-        self.ev(node.test, scope)
+        """``"DESC" if newest else "ASC"``: two alternatives of one choice. ``1 if
+        d.get("k") else 0``: a value computed from key ``k`` alone stands for that key's read
+        (the key reaches the SQL, transformed), never a required one."""
+        test = self.ev(node.test, scope)
         a, b = self.ev(node.body, scope), self.ev(node.orelse, scope)
+        if isinstance(test, KeyRead) and isinstance(a, Const) and isinstance(b, Const):
+            return KeyRead(test.param, test.key, False)
         if isinstance(a, (Text, Seq, Alt)) and isinstance(b, (Text, Seq, Alt)):
             key, flipped = _condition(node.test)
             choice = scope.conds.setdefault(key, next(self.counter))

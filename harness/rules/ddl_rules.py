@@ -8,6 +8,7 @@ from sqlglot import exp
 
 from harness.diagnostics import Diagnostic, Severity
 from harness.link.model import Model
+from harness.rules.advice import did_you_mean
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_rules import schema_at
 from harness.rules.sql_sites import ParsedSite, parsed_sites
@@ -149,7 +150,7 @@ def _index_columns(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diag
                 ps.location(st, offset_of(column)),
                 f"index {index.name} on {table.name} names column {column.name}, which the "
                 "table does not have", table=table.name, column=column.name,
-                fix=f"use one of: {', '.join(table.column_names()[:12])}")
+                fix=did_you_mean(column.name, table.column_names(), f"table {table.name} has"))
 
 
 def suspicious(declared: str) -> str | None:

@@ -10,8 +10,8 @@ from harness.diagnostics import Diagnostic, Location, Related, Severity
 from harness.link.model import Model
 from harness.link.simulate import Path, Replay, replay_all
 from harness.python.facts import Cond, GuardFact
+from harness.rules.advice import add_column_from_declared
 from harness.rules.base import Rule, RuleDoc
-from harness.rules.records import suggest_column
 from harness.sql.ddl import DdlConflict, SchemaBuilder, table_name
 from harness.sql.parse import parse_sql
 from harness.sql.resolve import offset_of
@@ -45,20 +45,14 @@ def check_missing_migration(model: Model) -> Iterator[Diagnostic]:
             for column in table.columns:
                 if got.column(column.name) is not None:
                     continue
-                value_type = {"BOOLEAN": "bool", "INTEGER": "int", "REAL": "float",
-                              "TEXT": "str"}.get(column.type.upper())
-                fix = suggest_column(table.name, column.name, value_type)
-                if column.type and value_type is None:
-                    fix = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}"
-                if column.default is not None and "DEFAULT" not in fix:
-                    fix += f" DEFAULT {column.default}"
                 yield MISSING_MIGRATION.diagnostic(
                     where,
                     f"databases like snapshot {name} never get column {table.name}."
                     f"{column.name}: CREATE TABLE IF NOT EXISTS leaves an existing table as it "
                     "is, and no ALTER TABLE adds the column",
                     table=table.name, column=column.name,
-                    fix=f"add a migration that runs `{fix}` when the column is missing",
+                    fix="add a migration that " + add_column_from_declared(
+                        table.name, column, model.dialect),
                     related=(Related(where, f"table {table.name} is defined here"),))
 
 

@@ -38,8 +38,13 @@ def _guess_type(key: str) -> str | None:
     return None
 
 
-def suggest_column(table: str, key: str, value_type: str | None) -> str:
+def suggest_column(table: str, key: str, value_type: str | None, dialect: str) -> str:
+    """The ``ALTER TABLE ... ADD COLUMN`` that gives ``table`` a column for ``key``, typed from
+    the value (or the key's name); where no type follows and the dialect requires one
+    (PostgreSQL, MySQL: SQLite alone accepts a column without a type), what is known instead."""
     sql_type, default = SQL_TYPES.get(value_type or _guess_type(key) or "", ("", None))
+    if not sql_type and dialect != "sqlite":
+        return f"add a column {key} to {table} (its type does not follow from the code)"
     parts = [f"ALTER TABLE {table} ADD COLUMN {key}"]
     if sql_type:
         parts.append(sql_type)
@@ -80,8 +85,11 @@ def check_key_without_column(model: Model) -> Iterator[Diagnostic]:
                 continue  # the writer maps it to a column; unknown-column judges that column
             if b.writer.mode != KEYED and fold(key.name) in read_somewhere:
                 continue  # another statement the same dict feeds reads it
+            if b.writer.mode != KEYED and fold(key.name) in model.historical.get(
+                    table.key, frozenset()):
+                continue  # a column the schema's own history dropped: a stale key, no loss
             where = model.table_locations.get(table.key)
-            fix = suggest_column(table.name, key.name, key.value_type)
+            fix = suggest_column(table.name, key.name, key.value_type, model.dialect)
             fix += (f" — and add the column to the CREATE TABLE at {where.path}:{where.line}, "
                     "with a migration for existing databases") if where else ""
             if b.writer.mode == KEYED:
@@ -112,7 +120,7 @@ def check_key_not_written(model: Model) -> Iterator[Diagnostic]:
                 f"column {col.name}, but {b.writer.label} does not "
                 f"{b.writer.kind.upper()} it",
                 table=table.name, column=col.name, key=key.name,
-                fix=f"add {col.name} to the {b.writer.kind.upper()} in {b.writer.qualname} "
+                fix=f"add {col.name} to the {b.writer.kind.upper()} in {b.writer.sql_function} "
                     f"({b.writer.path}:{b.writer.line}), or stop putting the key in the record",
                 related=_related(model, b))
 

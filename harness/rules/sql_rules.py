@@ -11,9 +11,16 @@ from harness.dialects import DIALECTS
 from harness.link.model import Model, SqlSite
 from harness.python.calls import Convention
 from harness.python.facts import ConstArg, SeqArg, SpreadArg, TextArg, ValuesArg
+from harness.python.text import PARAM
+from harness.rules.advice import did_you_mean
 from harness.rules.base import Rule, RuleDoc
 from harness.rules.sql_sites import ParsedSite, parsed_sites
-from harness.sql.history import HistoryReplay, is_history_module, replay_history
+from harness.sql.history import (
+    HistoryReplay,
+    is_history_module,
+    is_version_upgrade,
+    replay_history,
+)
 from harness.sql.memo import columns_missing, tables_named, written
 from harness.sql.oracle import database_accepts, database_rejects, trailing_comma
 from harness.sql.parse import DML, Statement, parse_sql, tokenize
@@ -24,6 +31,7 @@ from harness.sql.placeholders import (
     Placeholders,
     quoted_format_placeholder,
 )
+from harness.sql.probes import master_probe
 from harness.sql.schema import Schema, fold, qualified_name
 
 VENDOR_STATEMENTS = ("SET ", "SHOW ", "USE ", "LOCK ", "GRANT ", "REVOKE ", "DECLARE ", "LISTEN ",
@@ -38,8 +46,9 @@ def schema_at(model: Model, ps: ParsedSite, st: Statement) -> Schema:
     migrations.sql) or a Python migrations module (its SQL in text order, one step after
     another), the schema at that step (harness/sql/history.py); else the project's."""
     python = ps.site.module or ps.site.execute is not None or not ps.site.path.endswith(".sql")
-    if python and not is_history_module(ps.site.path):
-        return model.schema_at(ps.site)  # with the tables its own function made (TEMP, RENAME)
+    if python and ps.site.path not in _history_modules(model):
+        # with the tables its own function and script made (TEMP, RENAME)
+        return model.schema_at(ps.site, st.start)
     found = _REPLAYS.get(id(model))
     if found is None or found[0] is not model:
         scripts = [(s.path, parse_sql(s.text.text, model.dialect).statements)
@@ -53,11 +62,32 @@ def schema_at(model: Model, ps: ParsedSite, st: Statement) -> Schema:
     step = found[1].at(_module_steps(model).get(ps.site, "") if python else ps.site.path,
                        st.start)
     if step is None:
-        return model.schema_at(ps.site) if python else model.schema
+        return model.schema_at(ps.site, st.start) if python else model.schema
     return step
 
 
 _STEPS: dict[int, tuple[Model, dict[SqlSite, str]]] = {}
+_HISTORY: dict[int, tuple[Model, frozenset[str]]] = {}
+
+
+def _history_modules(model: Model) -> frozenset[str]:
+    """The Python modules whose SQL is a history of steps: named as migrations
+    (``is_history_module``), or upgrade programs by what their SQL does
+    (``is_version_upgrade``: stamps a version column and alters tables)."""
+    found = _HISTORY.get(id(model))
+    if found is not None and found[0] is model:
+        return found[1]
+    by_path: dict[str, list[Statement]] = {}
+    for site in model.sites:
+        if site.path.endswith(".py") and not site.text.holes:
+            by_path.setdefault(site.path, []).extend(
+                parse_sql(site.text.text, model.dialect).statements)
+    out = frozenset(p for p, sts in by_path.items()
+                    if is_history_module(p) or is_version_upgrade(sts))
+    _HISTORY.clear()
+    _HISTORY[id(model)] = (model, out)
+    return out
+
 
 
 def _module_steps(model: Model) -> dict[SqlSite, str]:
@@ -70,7 +100,7 @@ def _module_steps(model: Model) -> dict[SqlSite, str]:
     seen: dict[tuple[str, int, int, str], str] = {}
     counts: dict[tuple[str, int, int], int] = {}
     for site in model.sites:
-        if not site.path.endswith(".py") or not is_history_module(site.path):
+        if site.path not in _history_modules(model):
             continue
         key = (site.path, site.text.line, site.text.col, site.text.text)
         if key not in seen:
@@ -145,6 +175,41 @@ def _other_database(model: Model, ps: ParsedSite, st: Statement) -> bool:
         ref.name in model.schema for ref in tables_named(st, model.dialect))
 
 
+_PROBED: dict[int, tuple[Model, dict[tuple[str, str], frozenset[str]]]] = {}
+
+
+def _probed_tables(model: Model) -> dict[tuple[str, str], frozenset[str]]:
+    """The tables each function asks ``sqlite_master`` about (harness/sql/probes.py), by
+    (path, function)."""
+    found = _PROBED.get(id(model))
+    if found is not None and found[0] is model:
+        return found[1]
+    out: dict[tuple[str, str], set[str]] = {}
+    for site in model.sites:
+        execute = site.execute
+        if execute is None or execute.function is None or site.text.holes:
+            continue
+        tables = master_probe(site.text.text)
+        if tables is not None:
+            out.setdefault((site.path, execute.function), set()).update(fold(t) for t in tables)
+    result = {k: frozenset(v) for k, v in out.items()}
+    _PROBED.clear()
+    _PROBED[id(model)] = (model, result)
+    return result
+
+
+def _existence_checked(model: Model, ps: ParsedSite, table: str) -> bool:
+    """A read in a branch of a function that first asks whether ``table`` exists, or whether
+    a table exists that no DDL of the project makes (``SELECT name FROM sqlite_master WHERE
+    name = 'old'``): code for the databases an older release left, whose tables are that
+    release's; on the other databases the branch does not run."""
+    execute = ps.site.execute
+    if execute is None or execute.function is None or not execute.guarded:
+        return False
+    probed = _probed_tables(model).get((ps.site.path, execute.function), frozenset())
+    return fold(table) in probed or any(t != "*" and t not in model.schema for t in probed)
+
+
 def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
     if not len(model.schema) or not model.schema_complete:
         return
@@ -154,14 +219,14 @@ def check_unknown_table(model: Model) -> Iterator[Diagnostic]:
                 continue
             schema = schema_at(model, ps, st)
             for ref in tables_named(st, model.dialect):
-                if ps.is_sentinel(ref.name) or ref.name in schema:
+                if ps.is_sentinel(ref.name) or ref.name in schema or \
+                        _existence_checked(model, ps, ref.name):
                     continue
                 yield UNKNOWN_TABLE.diagnostic(
                     ps.location(st, ref.offset),
                     f"table {ref.name} is not created by any DDL in the project",
                     table=ref.name,
-                    fix="create it (CREATE TABLE) or fix the name; known tables: "
-                        + ", ".join(sorted(t.name for t in model.schema)[:12]))
+                    fix=did_you_mean(ref.name, (t.name for t in schema), "the schema has table"))
             for ref in columns_missing(st, schema, model.dialect):
                 if ref.qualifier and not ps.is_sentinel(ref.name):
                     yield UNKNOWN_TABLE.diagnostic(
@@ -186,10 +251,8 @@ def check_unknown_column(model: Model) -> Iterator[Diagnostic]:
                     continue  # a probe for an old column inside a migration guard
                 where = f"table {ref.table}" if ref.table else "any table in scope"
                 table = schema.table(ref.table) if ref.table else None
-                fix = None
-                if table is not None:
-                    fix = (f"add the column (ALTER TABLE {table.name} ADD COLUMN {ref.name} ...) "
-                           f"or use one of: {', '.join(table.column_names()[:12])}")
+                fix = None if table is None else did_you_mean(
+                    ref.name, table.column_names(), f"table {table.name} has")
                 yield UNKNOWN_COLUMN.diagnostic(
                     ps.location(st, ref.offset), f"column {ref.name} does not exist in {where}",
                     table=ref.table, column=ref.name, fix=fix,
@@ -198,12 +261,24 @@ def check_unknown_column(model: Model) -> Iterator[Diagnostic]:
 
 def check_insert_arity(model: Model) -> Iterator[Diagnostic]:
     for ps in parsed_sites(model, executed_only=True):
-        if ps.site.text.holes:
-            continue
         for st in ps.parsed.statements:
-            if st.category != "insert":
+            if st.category != "insert" or not _holes_are_quoted_values(ps, st):
                 continue
             yield from _arity(model, ps, st)
+
+
+def _holes_are_quoted_values(ps: ParsedSite, st: Statement) -> bool:
+    """No computed part in ``st``, or each is a function parameter spliced inside a quoted
+    string (``VALUES (1, '" + version + "')``): the string stays one value, whatever the
+    parameter holds, so the count of values is the text's. Any other hole (a joined list,
+    an unknown expression, a parameter outside quotes) may be several values: not judged."""
+    holes = ps.site.text.holes
+    if any(h.kind != PARAM for h in holes):
+        return False  # a run of placeholders renders as one ``?``: no sentinel to find
+    present = [h for h in holes if h.sentinel in st.text]
+    quoted = [node.this for node in st.expression.find_all(exp.Literal) if node.is_string]
+    return all(st.text.count(h.sentinel) == sum(q.count(h.sentinel) for q in quoted)
+               for h in present)
 
 
 def _arity(model: Model, ps: ParsedSite, st: Statement) -> Iterator[Diagnostic]:

@@ -59,6 +59,31 @@ def is_history_module(path: str) -> bool:
     return name.endswith(".py") and bool(PYTHON_HISTORY.search(name))
 
 
+VERSION_COLUMN = re.compile(r"version", re.IGNORECASE)
+
+
+def is_version_upgrade(statements: Iterable[Statement]) -> bool:
+    """True when one Python module's SQL (``statements``, in any order) is an upgrade program
+    that keeps its own schema version in a table: it stamps a literal version
+    (``UPDATE config SET version = 5.0``) and alters or drops tables (``ALTER TABLE``,
+    ``DROP TABLE``). Such a module runs step by step against databases older releases left
+    (``if version < 5.0: ...``), so its SQL is history, judged at each step as in a
+    migrations module, not against today's schema."""
+    stamps = alters = False
+    for st in statements:
+        node = st.expression
+        if isinstance(node, exp.Update):
+            stamps = stamps or any(
+                isinstance(e, exp.EQ) and isinstance(e.this, exp.Column)
+                and VERSION_COLUMN.search(e.this.name) and isinstance(e.expression, exp.Literal)
+                for e in node.expressions)
+        elif isinstance(node, (exp.Alter, exp.Drop)):
+            alters = True
+        if stamps and alters:
+            return True
+    return False
+
+
 def natural_key(path: str) -> tuple[object, ...]:
     """Sort key: folder, then the file name with digit runs compared as numbers."""
     folder, _, name = path.rpartition("/")
