@@ -106,7 +106,7 @@ def _sizes() -> tuple[dict[str, int], dict[str, int]]:
 
 
 # Not yet split (issue #14): a ratchet, each may only shrink, and leaves this list once under.
-KNOWN_OVER = {"harness/python/programs.py": 840, "harness/python/programs.py:_Walk": 548}
+KNOWN_OVER = {"harness/python/programs.py": 811, "harness/python/programs.py:_Walk": 548}
 
 
 def test_no_import_cycle() -> None:
