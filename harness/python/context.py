@@ -75,7 +75,8 @@ class Scope:
     conds: dict[str, int] = field(default_factory=dict)
 
 
-def _chain(node: ast.expr) -> tuple[str, ...]:
+def attribute_chain(node: ast.expr) -> tuple[str, ...]:
+    """``a.b.c`` as ("a", "b", "c"); () when the root is not a plain name."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -86,7 +87,8 @@ def _chain(node: ast.expr) -> tuple[str, ...]:
     return ()
 
 
-def _type_of(value: Value) -> str | None:
+def obvious_type(value: Value) -> str | None:
+    """The type ("int", "str", ...) of a literal or a string value; else None."""
     if isinstance(value, Const):
         return value.type
     if isinstance(value, Text):
@@ -278,7 +280,7 @@ class Context:
         return calls.drivers_imported(frozenset(i.module.split(".")[0] for i in self.imports))
 
     def _callee(self, func: ast.expr, scope: Scope) -> Callee | None:
-        chain = _chain(func)
+        chain = attribute_chain(func)
         if not chain:
             return Callee((func.attr,), "opaque") if isinstance(func, ast.Attribute) else None
         head = chain[0]
@@ -320,7 +322,7 @@ class Context:
                     record.closed = False
                 continue
             line, col = self.pos(kw)
-            record.add(KeyFact(kw.arg, line, col, certain, _type_of(value)))
+            record.add(KeyFact(kw.arg, line, col, certain, obvious_type(value)))
 
     # --- DDL anywhere ---------------------------------------------------------------------------
     def _maybe_ddl(self, text: Text) -> None:

@@ -12,7 +12,7 @@ import ast
 import re
 
 from harness.python import orm
-from harness.python.context import Scope, _chain, _type_of
+from harness.python.context import Scope, attribute_chain, obvious_type
 from harness.python.facts import (
     ClassFact,
     FileFacts,
@@ -62,7 +62,7 @@ def _opens_named_db(node: ast.expr, params: frozenset[str], other_dbs: set[str])
     """``sqlite3.connect(path)`` (``path`` a parameter), or a cursor of such a connection."""
     if not isinstance(node, ast.Call):
         return False
-    chain = _chain(node.func)
+    chain = attribute_chain(node.func)
     if chain[-1:] == ("connect",) and node.args:
         # ``self.db_path`` is the application's own database, not one the caller names
         return any(isinstance(n, ast.Name) and n.id in params and n.id not in ("self", "cls")
@@ -298,11 +298,11 @@ class Extractor(Guards):
             if isinstance(container, DictValue):
                 for key in self._keys_of(target.slice, scope):
                     line, col = self.pos(target.slice)
-                    container.add(KeyFact(key, line, col, scope.branch == 0, _type_of(value)))
+                    container.add(KeyFact(key, line, col, scope.branch == 0, obvious_type(value)))
                 if not self._keys_of(target.slice, scope):
                     container.closed = False
         elif isinstance(target, ast.Attribute):
-            chain = _chain(target)
+            chain = attribute_chain(target)
             if chain and chain[0] == "self" and len(chain) == 2 and scope.cls:
                 if isinstance(value, CallResult) and value.callee.root == "name":
                     self._class_attrs.setdefault(scope.cls, {})[chain[1]] = value.callee.chain
@@ -356,7 +356,7 @@ class Extractor(Guards):
         for name in names:
             scope.values[name] = ParamValue(name)
         for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
-            annotation = _chain(a.annotation) if a.annotation is not None else ()
+            annotation = attribute_chain(a.annotation) if a.annotation is not None else ()
             if annotation and annotation[-1] not in BUILTIN_TYPES:
                 scope.param_types[a.arg] = annotation
         for default in (*args.defaults, *[d for d in args.kw_defaults if d is not None]):
@@ -392,7 +392,7 @@ class Extractor(Guards):
                 scope.values[stmt.targets[0].id] = value
         self.class_constants[node.name] = consts
         line, col = self.pos(node)
-        bases = tuple(c for c in (_chain(b) for b in node.bases) if c)
+        bases = tuple(c for c in (attribute_chain(b) for b in node.bases) if c)
         self.classes.append(ClassFact(node.name, bases, (), line, col))
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):

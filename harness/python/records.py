@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from harness.python.context import Scope, _chain, _type_of
+from harness.python.context import Scope, attribute_chain, obvious_type
 from harness.python.facts import (
     KeyFact,
 )
@@ -46,7 +46,7 @@ class _NotSpecial:
     pass
 
 
-_NOT_SPECIAL: Value = _NotSpecial()
+NOT_SPECIAL: Value = _NotSpecial()
 
 
 class Records(Strings):
@@ -64,7 +64,7 @@ class Records(Strings):
         return None
 
     def _ev_Attribute(self, node: ast.Attribute, scope: Scope) -> Value:
-        chain = _chain(node)
+        chain = attribute_chain(node)
         if chain and len(chain) == 2:
             head, attr = chain
             if head == "self" and scope.function and "self." + attr in scope.values:
@@ -100,7 +100,7 @@ class Records(Strings):
             k = self.ev(key, scope)
             if isinstance(k, Text) and not k.holes:
                 kline, kcol = self.pos(key)
-                record.add(KeyFact(k.text, kline, kcol, True, _type_of(evaluated)))
+                record.add(KeyFact(k.text, kline, kcol, True, obvious_type(evaluated)))
                 record.values[k.text] = evaluated
             else:
                 record.closed = False
@@ -226,7 +226,7 @@ class Records(Strings):
             value = self.ev(node.args[1], scope) if len(node.args) > 1 else None
             for key in self._keys_of(node.args[0], scope):
                 line, col = self.pos(node.args[0])
-                record.add(KeyFact(key, line, col, certain, _type_of(value)))
+                record.add(KeyFact(key, line, col, certain, obvious_type(value)))
             return value
         if attr in ("pop", "popitem") and node.args:
             for key in self._keys_of(node.args[0], scope):
@@ -243,7 +243,7 @@ class Records(Strings):
 
     def _builtin_call(self, node: ast.Call, name: str, scope: Scope) -> Value:
         if name in self.module_scope.values or name in scope.values or name in self.import_map:
-            return _NOT_SPECIAL
+            return NOT_SPECIAL
         if name == "dict":
             line, col = self.pos(node)
             record = DictValue(self.path, line, col, function=scope.function)
@@ -266,4 +266,4 @@ class Records(Strings):
             for a in node.args:
                 self.ev(a, scope)
             return Const(name)
-        return _NOT_SPECIAL
+        return NOT_SPECIAL

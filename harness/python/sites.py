@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 
 from harness.python import calls, orm
-from harness.python.context import Scope, _chain
+from harness.python.context import Scope, attribute_chain
 from harness.python.facts import (
     Arg,
     CallArg,
@@ -28,7 +28,7 @@ from harness.python.facts import (
     UnknownArg,
     ValuesArg,
 )
-from harness.python.records import _NOT_SPECIAL, Records
+from harness.python.records import NOT_SPECIAL, Records
 from harness.python.strings import (
     _lists,
 )
@@ -82,7 +82,7 @@ class Calls(Records):
     def _ev_Call(self, node: ast.Call, scope: Scope) -> Value:
         func = node.func
         if self._uses("alembic", "sqlalchemy"):
-            ddl = orm.alembic_ddl(node) if self._uses("alembic") and _chain(func)[:1] == (
+            ddl = orm.alembic_ddl(node) if self._uses("alembic") and attribute_chain(func)[:1] == (
                 "op",) else orm.table_ddl(node)
             if ddl:
                 line, col = self.pos(node)
@@ -100,11 +100,11 @@ class Calls(Records):
             return value if isinstance(value, Text) else None
         if isinstance(func, ast.Attribute):
             special = self._method_call(node, func, scope)
-            if special is not _NOT_SPECIAL:
+            if special is not NOT_SPECIAL:
                 return special
         elif isinstance(func, ast.Name):
             special = self._builtin_call(node, func.id, scope)
-            if special is not _NOT_SPECIAL:
+            if special is not NOT_SPECIAL:
                 return special
         args = [self._argument(a, scope) for a in node.args]
         kwargs = [(k.arg, self.ev(k.value, scope)) for k in node.keywords]
@@ -157,7 +157,7 @@ class Calls(Records):
                                first is not None and self._is_sa_text(first))
         if site is None:
             return None
-        receiver = _chain(func.value)
+        receiver = attribute_chain(func.value)
         if site.driver is not calls.Driver.DBAPI and receiver and receiver[0] in \
                 self.import_map and len(receiver) == 1:
             imported = self.import_map[receiver[0]]
@@ -170,7 +170,7 @@ class Calls(Records):
 
     def _is_psycopg_sql(self, node: ast.Call) -> bool:
         """``sql.SQL(...)`` / ``psycopg2.sql.SQL(...)`` / ``SQL(...)`` from psycopg(2).sql."""
-        chain = _chain(node.func)
+        chain = attribute_chain(node.func)
         if not chain or chain[-1] != "SQL":
             return False
         imported = self.import_map.get(chain[0])
@@ -187,7 +187,7 @@ class Calls(Records):
             node = node.func.value
         if not isinstance(node, ast.Call):
             return False
-        chain = _chain(node.func)
+        chain = attribute_chain(node.func)
         if not chain or chain[-1] not in calls.SQLALCHEMY_TEXT:
             return False
         imported = self.import_map.get(chain[0])
@@ -257,7 +257,7 @@ class Calls(Records):
                 return  # a distinctive name, but no SQL in sight: not taken for a query
             sql = UnknownArg()
         params: Arg | None = self._params(node, site, positional, named)
-        receiver = _chain(node.func.value) if isinstance(node.func, ast.Attribute) else ()
+        receiver = attribute_chain(node.func.value) if isinstance(node.func, ast.Attribute) else ()
         self.executes.append(ExecuteFact(
             node.func.attr if isinstance(node.func, ast.Attribute) else "execute", sql, params,
             scope.function, scope.cls, line, col, scope.branch > 0,
@@ -366,4 +366,4 @@ class Calls(Records):
         if isinstance(receiver, Text) and attr in ("strip", "lstrip", "rstrip", "upper",
                                                    "lower") and not node.args:
             return receiver if attr != "upper" and attr != "lower" else None
-        return _NOT_SPECIAL
+        return NOT_SPECIAL
